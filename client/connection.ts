@@ -1,0 +1,497 @@
+import {
+	CloseCode,
+	ErrorCode,
+	type ErrorFrame,
+	isValidClientId,
+	isValidRoomName,
+	type MessageFrame,
+	MessageType,
+	PING,
+	PONG,
+	PROTOCOL,
+	type PublishFrame,
+	parseServerFrame,
+	type WelcomeFrame,
+} from "../protocol/index.ts";
+import { type Backoff, fullJitter, resolveBackoff } from "./backoff.ts";
+import { Emitter, type Handler } from "./emitter.ts";
+import { BatonError, ClientErrorCode, stopErrorCode } from "./errors.ts";
+import { Outbox, type OutboxEntry, type PublishResult } from "./outbox.ts";
+import { OrderedDelivery } from "./ordering.ts";
+import { LOCAL_CLOSE_CODE, type LinkLoss, nextStep } from "./policy.ts";
+import { globalWebSocket, SOCKET_OPEN, type SocketEvent, type WebSocketConstructor, type WebSocketLike } from "./socket.ts";
+import { Timers } from "./timers.ts";
+import type {
+	ConnectOptions,
+	LogFn,
+	LogLevel,
+	PublishOptions,
+	RoomEvents,
+	RoomState,
+	TokenSource,
+} from "./types.ts";
+import { assertBaseUrl, socketUrl } from "./url.ts";
+
+/** Default for {@link ConnectOptions.connectTimeout}. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** One socket, from dial to close. Facts about it live here, not in flags on the connection. */
+interface Link {
+	readonly id: number;
+	readonly ws: WebSocketLike;
+	/** The `after` this socket asked for; null on a live-only first connect. */
+	readonly after: number | null;
+	/** Set by its `welcome`. */
+	heartbeat: { interval: number; timeout: number } | null;
+	/** When the last frame of any kind arrived (liveness). */
+	lastFrameAt: number;
+}
+
+/** `reconnect` outlives a link; every other timer belongs to the current link. */
+type TimerName = "reconnect" | "connect" | "ping" | "deadline" | "retry";
+const LINK_TIMERS: readonly TimerName[] = ["connect", "ping", "deadline", "retry"];
+
+/**
+ * One room connection: a state machine over `connecting | open | reconnecting | closed`, changed
+ * only by `#setState`, ended only by `#shutdown`. Reconnect decisions come from the pure
+ * {@link nextStep} policy; delivery order from {@link OrderedDelivery}; publishes from the
+ * {@link Outbox}. Create it with {@link connect}.
+ */
+export class RoomConnection {
+	readonly #endpoints: readonly string[];
+	readonly #room: string;
+	readonly #tokenSource: TokenSource;
+	readonly #WebSocket: WebSocketConstructor;
+	readonly #backoff: Backoff;
+	readonly #connectTimeout: number;
+	readonly #onLog: LogFn | undefined;
+
+	readonly #events = new Emitter<RoomEvents>();
+	readonly #timers = new Timers<TimerName>();
+	readonly #outbox = new Outbox();
+	readonly #ordering: OrderedDelivery;
+
+	#state: RoomState = "connecting";
+	#link: Link | null = null;
+	#links = 0;
+	#endpoint = 0;
+	/** Retries since the last welcome. */
+	#attempt = 0;
+	/** 4001 closes since the last welcome. */
+	#unauthorizedSinceWelcome = 0;
+	/** `rate_limited` refusals since the last ack. */
+	#rateLimitStrikes = 0;
+	/** The cached access token; null when it must be (re)fetched. */
+	#token: string | null = null;
+	/** The last welcome's resume token; null before the first welcome. */
+	#resume: string | null = null;
+	#generatedIds = 0;
+
+	/** Use {@link connect}. */
+	constructor(options: ConnectOptions) {
+		this.#endpoints = endpointsOf(options);
+		if (!isValidRoomName(options.room)) throw new TypeError(`baton: invalid room name ${JSON.stringify(options.room)}`);
+		const after = options.after;
+		if (after !== undefined && !(Number.isSafeInteger(after) && after >= 0)) {
+			throw new TypeError("baton: `after` must be a non-negative integer");
+		}
+		const WebSocket = options.WebSocket ?? globalWebSocket();
+		if (WebSocket === undefined) {
+			throw new TypeError("baton: no global WebSocket; pass the `WebSocket` option (e.g. the `ws` package's)");
+		}
+		this.#room = options.room;
+		this.#tokenSource = options.token;
+		this.#WebSocket = WebSocket;
+		this.#backoff = resolveBackoff(options.backoff);
+		this.#connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS;
+		this.#onLog = options.onLog;
+		this.#ordering = new OrderedDelivery(after ?? null);
+		// Dial from a microtask so handlers attached right after connect() see every event.
+		queueMicrotask(() => void this.#dial());
+	}
+
+	/** Where the connection is; see {@link RoomState}. */
+	get state(): RoomState {
+		return this.#state;
+	}
+
+	/** The seq the app has received every message up to, in order (0 before anything is known). */
+	get lastSeq(): number {
+		return this.#ordering.cursor ?? 0;
+	}
+
+	/** Publishes waiting for their ack (sent or queued). */
+	get pendingPublishes(): number {
+		return this.#outbox.size;
+	}
+
+	/** Adds an event handler; returns a function that removes it. */
+	on<K extends keyof RoomEvents>(type: K, handler: Handler<RoomEvents[K]>): () => void {
+		return this.#events.on(type, handler);
+	}
+
+	/**
+	 * Publishes `data` (any JSON value) to the room. Queued while offline and re-sent with the
+	 * same id after every reconnect until acknowledged, so the server stores it exactly once;
+	 * the promise settles once, with the stored seq (`dup: true` when an earlier attempt had
+	 * already been stored). Rejects with a {@link BatonError}: `too_large`, `bad_message`, `closed`,
+	 * or the code of the close that stopped the room.
+	 */
+	publish(data: unknown, options?: PublishOptions): Promise<PublishResult> {
+		if (this.#state === "closed") return rejected(ClientErrorCode.Closed, "the room is closed");
+		const id = options?.id ?? this.#newId();
+		if (!isValidClientId(id)) return rejected(ErrorCode.BadRequest, "a publish id has 1-64 characters");
+		if (this.#outbox.has(id)) return rejected(ErrorCode.BadRequest, `a publish with id ${id} is already pending`);
+		if (data === undefined) return rejected(ErrorCode.BadMessage, "publish needs data");
+		let frame: string;
+		try {
+			const publish: PublishFrame = { type: MessageType.Publish, id, data };
+			frame = JSON.stringify(publish);
+		} catch (error) {
+			return rejected(ErrorCode.BadMessage, `data is not serializable: ${messageOf(error)}`);
+		}
+		const { entry, settled } = this.#outbox.add(id, frame);
+		const link = this.#link;
+		// While a rate-limit retry is pending, new publishes wait for it rather than pile on.
+		if (link !== null && this.#state === "open" && !this.#timers.has("retry")) this.#sendEntry(link, entry);
+		return settled;
+	}
+
+	/**
+	 * Closes the connection for good: the socket is closed with 1000, every timer is cleared and
+	 * pending publishes reject with `closed`. Idempotent.
+	 */
+	close(): void {
+		this.#shutdown(CloseCode.Normal, "", new BatonError(ClientErrorCode.Closed, "the room was closed"), false);
+	}
+
+	// ---- state ---------------------------------------------------------------------------------
+
+	#setState(to: RoomState): void {
+		const from = this.#state;
+		if (from === to) return;
+		this.#state = to;
+		this.#events.emit("state", { from, to });
+	}
+
+	/** The one way to `closed`: clears timers, closes the socket, settles everything. Idempotent. */
+	#shutdown(code: number, reason: string, error: BatonError, surface: boolean): void {
+		if (this.#state === "closed") return;
+		this.#timers.clearAll();
+		const link = this.#link;
+		this.#link = null;
+		if (link !== null) closeSocket(link.ws, "client closed");
+		this.#log(surface ? "warn" : "info", "room closed", { code, error: surface ? error.code : undefined });
+		this.#setState("closed");
+		if (surface) this.#events.emit("error", { code: error.code, message: error.message, closeCode: code });
+		this.#events.emit("close", { code, reason, willReconnect: false });
+		this.#outbox.failAll(error);
+	}
+
+	// ---- dialing -------------------------------------------------------------------------------
+
+	async #dial(): Promise<void> {
+		if (this.#state === "closed") return;
+		let token: string;
+		try {
+			token = await this.#currentToken();
+		} catch (error) {
+			if (this.#state === "closed") return;
+			const message = `the token function failed: ${messageOf(error)}`;
+			this.#log("warn", message);
+			this.#events.emit("error", { code: ClientErrorCode.TokenUnavailable, message });
+			this.#scheduleDial(fullJitter(this.#attempt++, this.#backoff));
+			return;
+		}
+		if (this.#state === "closed" || this.#link !== null) return;
+		const base = this.#endpoints[this.#endpoint % this.#endpoints.length] ?? "";
+		const after = this.#ordering.cursor;
+		const url = socketUrl(base, this.#room, { token, resume: this.#resume, after });
+		let ws: WebSocketLike;
+		try {
+			ws = new this.#WebSocket(url, [PROTOCOL]);
+		} catch (error) {
+			this.#log("warn", "WebSocket constructor threw", { endpoint: this.#endpoint, error: messageOf(error) });
+			this.#recover({ kind: "close", code: CloseCode.Abnormal, reason: "" }, false, null);
+			return;
+		}
+		const link: Link = { id: ++this.#links, ws, after, heartbeat: null, lastFrameAt: Date.now() };
+		this.#link = link;
+		this.#log("debug", "dialing", { endpoint: this.#endpoint, attempt: this.#attempt, resume: this.#resume !== null, after });
+		ws.addEventListener("message", (event) => this.#onFrame(link, event));
+		ws.addEventListener("close", (event) => {
+			this.#linkEnded(link, { kind: "close", code: event.code ?? CloseCode.Abnormal, reason: event.reason ?? "" });
+		});
+		// Errors are always followed by a close event; listening keeps `ws` from throwing on them.
+		ws.addEventListener("error", () => this.#log("debug", "socket error", { link: link.id }));
+		this.#timers.set("connect", this.#connectTimeout, () => {
+			this.#linkEnded(link, { kind: "local", cause: "connect_timeout" });
+		});
+	}
+
+	async #currentToken(): Promise<string> {
+		if (this.#token !== null) return this.#token;
+		const source = this.#tokenSource;
+		const token = typeof source === "string" ? source : await source();
+		if (typeof token !== "string" || token.length === 0) throw new TypeError("token must be a non-empty string");
+		this.#token = token;
+		return token;
+	}
+
+	#scheduleDial(delayMs: number): void {
+		if (this.#state === "closed") return;
+		this.#log("debug", "reconnect scheduled", { delayMs, attempt: this.#attempt });
+		if (delayMs <= 0) void this.#dial();
+		else this.#timers.set("reconnect", delayMs, () => void this.#dial());
+	}
+
+	// ---- losing a link -------------------------------------------------------------------------
+
+	/** A socket closed, or the SDK gave up on it. Stale links (already replaced) are ignored. */
+	#linkEnded(link: Link, loss: LinkLoss): void {
+		if (link !== this.#link) return;
+		const welcomed = this.#state === "open";
+		this.#link = null;
+		for (const name of LINK_TIMERS) this.#timers.clear(name);
+		if (loss.kind === "local") closeSocket(link.ws, loss.cause);
+		this.#recover(loss, welcomed, link.id);
+	}
+
+	#recover(loss: LinkLoss, welcomed: boolean, linkId: number | null): void {
+		const code = loss.kind === "close" ? loss.code : LOCAL_CLOSE_CODE[loss.cause];
+		const reason = loss.kind === "close" ? loss.reason : loss.cause;
+		if (code === CloseCode.Unauthorized) this.#unauthorizedSinceWelcome++;
+		const step = nextStep({
+			loss,
+			welcomed,
+			attempt: this.#attempt,
+			unauthorizedSinceWelcome: this.#unauthorizedSinceWelcome,
+			canRefreshToken: typeof this.#tokenSource === "function",
+			backoff: this.#backoff,
+		});
+		if (step.kind === "stop") {
+			const errorCode = stopErrorCode(step.closeCode, step.reasonCode);
+			const error = new BatonError(errorCode, `the server closed the connection with ${code} (${errorCode})`, code);
+			this.#shutdown(code, reason, error, step.surface);
+			return;
+		}
+		if (step.dropTooLarge && linkId !== null) {
+			const tooLarge = new BatonError(ErrorCode.TooLarge, "the publish exceeded the server's message size limit", code);
+			const dropped = this.#outbox.failLargestSentOn(linkId, tooLarge);
+			this.#log("warn", "dropped a publish the server found too large", { id: dropped });
+		}
+		if (step.refreshToken) this.#token = null;
+		if (step.nextEndpoint) this.#endpoint = (this.#endpoint + 1) % this.#endpoints.length;
+		this.#attempt++;
+		this.#log("info", "connection lost", { code, delayMs: step.delayMs, endpoint: this.#endpoint });
+		this.#setState(this.#resume === null ? "connecting" : "reconnecting");
+		this.#events.emit("close", { code, reason, willReconnect: true });
+		this.#scheduleDial(step.delayMs);
+	}
+
+	// ---- inbound frames ------------------------------------------------------------------------
+
+	#onFrame(link: Link, event: SocketEvent): void {
+		if (link !== this.#link) return;
+		link.lastFrameAt = Date.now();
+		const text = event.data;
+		if (typeof text !== "string" || text === PONG) return;
+		const parsed = parseServerFrame(text);
+		if (!parsed.ok) {
+			this.#log("warn", "ignored a server frame", { reason: parsed.reason });
+			return;
+		}
+		const frame = parsed.value;
+		if (frame.type === MessageType.Welcome) {
+			this.#onWelcome(link, frame);
+			return;
+		}
+		if (this.#state !== "open") {
+			this.#log("warn", "ignored a frame before welcome", { type: frame.type });
+			return;
+		}
+		switch (frame.type) {
+			case MessageType.Message:
+				this.#onMessage(link, frame);
+				return;
+			case MessageType.Ack:
+				if (this.#outbox.ack(frame.id, { seq: frame.seq, dup: frame.dup })) this.#rateLimitStrikes = 0;
+				return;
+			case MessageType.Presence:
+				this.#events.emit("presence", frame);
+				return;
+			case MessageType.Error:
+				this.#onError(link, frame);
+				return;
+			case MessageType.AuthOk:
+				return;
+		}
+	}
+
+	#onWelcome(link: Link, welcome: WelcomeFrame): void {
+		if (this.#state === "open") {
+			this.#log("warn", "ignored a second welcome");
+			return;
+		}
+		this.#timers.clear("connect");
+		this.#attempt = 0;
+		this.#unauthorizedSinceWelcome = 0;
+		if (this.#resume !== null && !welcome.resumed) {
+			this.#log("info", "session not resumed; publishes re-sent now are deduplicated only within the new session");
+		}
+		this.#resume = welcome.resume;
+		link.heartbeat = welcome.heartbeat;
+		const gap = this.#anchor(link, welcome);
+		this.#setState("open");
+		this.#events.emit("welcome", welcome);
+		if (gap !== null && link === this.#link) this.#events.emit("gap", gap);
+		if (link !== this.#link) return;
+		this.#armHeartbeat(link);
+		this.#flush(link);
+	}
+
+	/** Sets where delivery continues after a welcome; returns the gap to report, if any. */
+	#anchor(link: Link, welcome: WelcomeFrame): RoomEvents["gap"] | null {
+		if (link.after === null) {
+			// A live-only stream starts at the head.
+			this.#ordering.anchor(welcome.seq);
+			return null;
+		}
+		// `gap`: part of (after, oldest kept) was trimmed. `seq < after`: the log itself restarted.
+		if (!welcome.gap && welcome.seq >= link.after) return null;
+		// The seq log is gapless, so the replayed messages are exactly (seq - replayed, seq].
+		const next = welcome.seq - welcome.replayed + 1;
+		this.#ordering.anchor(next - 1);
+		return { after: link.after, next };
+	}
+
+	#onMessage(link: Link, frame: MessageFrame): void {
+		const { missing } = this.#ordering.offer(frame);
+		for (let next = this.#ordering.take(); next !== undefined; next = this.#ordering.take()) {
+			this.#events.emit("message", next);
+			if (link !== this.#link) return;
+		}
+		// A live stream skipped a seq: reconnect with after=lastSeq so the server replays it.
+		if (missing) this.#linkEnded(link, { kind: "local", cause: "sequence_gap" });
+	}
+
+	#onError(link: Link, frame: ErrorFrame): void {
+		const id = frame.id;
+		if (id === undefined || !this.#outbox.has(id)) {
+			this.#events.emit("error", { code: frame.code, message: frame.message });
+			return;
+		}
+		switch (frame.code) {
+			case ErrorCode.RateLimited:
+				this.#outbox.markUnsent(id);
+				this.#armRetry(link);
+				return;
+			case ErrorCode.RoomMoving:
+				// Left marked as sent on this link: the room is about to close it with 4010, and the
+				// welcome on the new home re-sends it.
+				return;
+			default:
+				this.#outbox.fail(id, new BatonError(frame.code, frame.message));
+		}
+	}
+
+	// ---- outbound ------------------------------------------------------------------------------
+
+	/** Sends every publish not yet sent on this link, oldest first, with its original id. */
+	#flush(link: Link): void {
+		for (const entry of this.#outbox.unsentOn(link.id)) {
+			if (!this.#sendEntry(link, entry)) return;
+		}
+	}
+
+	#sendEntry(link: Link, entry: OutboxEntry): boolean {
+		if (!send(link.ws, entry.frame)) return false;
+		entry.sentOn = link.id;
+		return true;
+	}
+
+	#armRetry(link: Link): void {
+		if (this.#timers.has("retry")) return;
+		const delay = this.#backoff.base + fullJitter(this.#rateLimitStrikes++, this.#backoff);
+		this.#timers.set("retry", delay, () => {
+			if (link === this.#link && this.#state === "open") this.#flush(link);
+		});
+	}
+
+	/**
+	 * Pings every `heartbeat.interval` (the runtime answers `pong` without waking the room) and
+	 * gives up on the socket when nothing at all arrived for `heartbeat.timeout`: a half-open TCP
+	 * connection otherwise looks open forever.
+	 */
+	#armHeartbeat(link: Link): void {
+		const heartbeat = link.heartbeat;
+		if (heartbeat === null) return;
+		if (heartbeat.interval > 0) {
+			const ping = (): void => {
+				if (link !== this.#link) return;
+				send(link.ws, PING);
+				this.#timers.set("ping", heartbeat.interval, ping);
+			};
+			this.#timers.set("ping", heartbeat.interval, ping);
+		}
+		if (heartbeat.timeout > 0) {
+			link.lastFrameAt = Date.now();
+			const check = (): void => {
+				if (link !== this.#link) return;
+				const silent = Date.now() - link.lastFrameAt;
+				if (silent >= heartbeat.timeout) this.#linkEnded(link, { kind: "local", cause: "heartbeat_timeout" });
+				else this.#timers.set("deadline", heartbeat.timeout - silent, check);
+			};
+			this.#timers.set("deadline", heartbeat.timeout, check);
+		}
+	}
+
+	// ---- helpers -------------------------------------------------------------------------------
+
+	#newId(): string {
+		const uuid = globalThis.crypto?.randomUUID;
+		if (typeof uuid === "function") return globalThis.crypto.randomUUID();
+		this.#generatedIds++;
+		return `${Date.now().toString(36)}-${this.#generatedIds.toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+	}
+
+	#log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
+		this.#onLog?.(level, message, { room: this.#room, ...fields });
+	}
+}
+
+function endpointsOf(options: ConnectOptions): readonly string[] {
+	const endpoints = options.endpoints !== undefined && options.endpoints.length > 0 ? [...options.endpoints] : [];
+	if (options.url !== undefined) endpoints.unshift(options.url);
+	if (endpoints.length === 0) throw new TypeError("baton: pass `url` or a non-empty `endpoints`");
+	for (const endpoint of endpoints) assertBaseUrl(endpoint);
+	return endpoints;
+}
+
+function send(ws: WebSocketLike, text: string): boolean {
+	if (ws.readyState !== SOCKET_OPEN) return false;
+	try {
+		ws.send(text);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/** Closes a socket the SDK is done with. Always 1000: a client must not send 1006, and 4008 is the server's. */
+function closeSocket(ws: WebSocketLike, reason: string): void {
+	if (ws.readyState >= 2) return;
+	try {
+		ws.close(CloseCode.Normal, reason);
+	} catch {
+		// Already closing; nothing else to do.
+	}
+}
+
+function rejected(code: BatonError["code"], message: string): Promise<never> {
+	return Promise.reject(new BatonError(code, message));
+}
+
+function messageOf(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}

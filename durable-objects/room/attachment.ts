@@ -1,0 +1,78 @@
+/**
+ * Per-connection truth, kept in the socket's attachment so it survives hibernation: the object
+ * is evicted while sockets stay open and is rebuilt from this plus SQLite. Versioned, and read
+ * through a validating reader that returns null instead of throwing. Kept small: the runtime
+ * caps an attachment at 2,048 bytes.
+ */
+export const ATTACHMENT_VERSION = 1;
+
+export interface Attachment {
+	v: typeof ATTACHMENT_VERSION;
+	session: string;
+	sub: string;
+	name: string;
+	/** Access token expiry, seconds since epoch. */
+	exp: number;
+	connectedAt: number;
+	/** Last inbound frame (ms). Auto-answered pings are read from the runtime instead. */
+	lastSeen: number;
+	/** Publish token bucket. */
+	tokens: number;
+	tokensAt: number;
+	/** Times (ms) of recent protocol errors, at most the last ten. */
+	strikes: number[];
+	/** Rate-limit refusals counted in a window starting at `refusalsAt`. */
+	refusals: number;
+	refusalsAt: number;
+	/** Set once the room has closed this socket (or seen it close): cleanup runs once. */
+	closedWith?: number;
+}
+
+function isNum(v: unknown): v is number {
+	return typeof v === "number" && Number.isFinite(v);
+}
+
+export function readAttachment(ws: WebSocket): Attachment | null {
+	let raw: unknown;
+	try {
+		raw = ws.deserializeAttachment();
+	} catch {
+		return null;
+	}
+	if (typeof raw !== "object" || raw === null) return null;
+	const a = raw as Record<string, unknown>;
+	if (
+		a.v !== ATTACHMENT_VERSION ||
+		typeof a.session !== "string" ||
+		typeof a.sub !== "string" ||
+		typeof a.name !== "string" ||
+		!isNum(a.exp) ||
+		!isNum(a.connectedAt) ||
+		!isNum(a.lastSeen) ||
+		!isNum(a.tokens) ||
+		!isNum(a.tokensAt) ||
+		!Array.isArray(a.strikes) ||
+		!a.strikes.every(isNum) ||
+		!isNum(a.refusals) ||
+		!isNum(a.refusalsAt) ||
+		(a.closedWith !== undefined && !isNum(a.closedWith))
+	) {
+		return null;
+	}
+	return a as unknown as Attachment;
+}
+
+export function writeAttachment(ws: WebSocket, attachment: Attachment): void {
+	try {
+		ws.serializeAttachment(attachment);
+	} catch {
+		// The socket is already closed; nothing about it needs to persist any more.
+	}
+}
+
+/** A socket the room still serves: open, with a readable attachment, not closed by the room. */
+export function liveAttachment(ws: WebSocket): Attachment | null {
+	if (ws.readyState !== WebSocket.OPEN) return null;
+	const a = readAttachment(ws);
+	return a === null || a.closedWith !== undefined ? null : a;
+}

@@ -1,0 +1,45 @@
+/** Typed access to the room's `meta` key/value table. */
+export const MetaKey = {
+	Room: "room",
+	Home: "home",
+	Seq: "seq",
+	Wakeups: "wakeups",
+	AlarmRuns: "alarm_runs",
+	HeartbeatTimeouts: "heartbeat_timeouts",
+	/** The alarm time the room last armed (ms), or absent: lets connects avoid a full rescan. */
+	AlarmAt: "alarm_at",
+	/** Last alarm run (ms): the alarm never runs more often than HEARTBEAT_INTERVAL_MS. */
+	LastAlarmRun: "last_alarm_run",
+	/** Set while a migration freezes publishes (ms of freeze start). */
+	Moving: "moving",
+	/** Set when the room moved away: the new home's region. */
+	MovedTo: "moved_to",
+} as const;
+export type MetaKey = (typeof MetaKey)[keyof typeof MetaKey];
+
+export class Meta {
+	constructor(private readonly sql: SqlStorage) {}
+
+	getNumber(key: MetaKey): number | null {
+		const row = this.sql.exec<{ value: number | string | null }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
+		if (row === undefined || row.value === null) return null;
+		const n = Number(row.value);
+		return Number.isFinite(n) ? n : null;
+	}
+
+	getString(key: MetaKey): string | null {
+		const row = this.sql.exec<{ value: number | string | null }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
+		return row === undefined || row.value === null ? null : String(row.value);
+	}
+
+	set(key: MetaKey, value: number | string | null): void {
+		if (value === null) this.sql.exec("DELETE FROM meta WHERE key = ?", key);
+		else this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
+	}
+
+	increment(key: MetaKey, by = 1): number {
+		const next = (this.getNumber(key) ?? 0) + by;
+		this.set(key, next);
+		return next;
+	}
+}

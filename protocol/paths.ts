@@ -1,0 +1,26 @@
+/** Public HTTP paths and query parameters (CONTRACT.md §3, §5). */
+export const ROOM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** True when `name` is a valid room name. */
+export function isValidRoomName(name: string): boolean {
+	return ROOM_NAME_PATTERN.test(name);
+}
+
+/** Query parameters of the WebSocket connect route. */
+export const QueryParam = {
+	Token: "token",
+	Resume: "resume",
+	After: "after",
+	Region: "region",
+	Limit: "limit",
+} as const;
+
+/** Path of a room's WebSocket route, relative to a gateway base URL. */
+export function roomSocketPath(room: string): string {
+	return `/v1/rooms/${encodeURIComponent(room)}/ws`;
+}
+
+/** Path of a room's history / HTTP publish route. */
+export function roomMessagesPath(room: string): string {
+	return `/v1/rooms/${encodeURIComponent(room)}/messages`;
+}

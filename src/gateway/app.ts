@@ -1,0 +1,42 @@
+/**
+ * The gateway: a stateless Hono app that authenticates every request and routes each room to
+ * its Durable Object. Order of refusals follows CONTRACT.md §9.
+ */
+import { Hono } from "hono";
+import { ErrorCode } from "../../protocol/error-codes.ts";
+import { readConfig } from "../config.ts";
+import { errorResponse } from "../http-errors.ts";
+import { log } from "../log.ts";
+import type { GatewayEnv } from "./context.ts";
+import { originAllowed } from "./origin.ts";
+import { gatewayRegion } from "./region.ts";
+import { admin } from "./routes/admin.ts";
+import { health } from "./routes/health.ts";
+import { rooms } from "./routes/rooms.ts";
+
+export function createGateway(): Hono<GatewayEnv> {
+	const app = new Hono<GatewayEnv>();
+
+	app.use("*", async (c, next) => {
+		const config = readConfig(c.env);
+		c.set("config", config);
+		c.set("region", gatewayRegion(c.req.raw, config));
+		c.set("requestId", c.req.header("cf-ray") ?? crypto.randomUUID());
+		// Room routes check the origin after the room name (§9 order); every other route here.
+		if (!c.req.path.startsWith("/v1/rooms/") && !originAllowed(c.req.raw, config)) {
+			return errorResponse(ErrorCode.OriginNotAllowed, "origin not allowed");
+		}
+		await next();
+	});
+
+	app.route("/", health);
+	app.route("/", rooms);
+	app.route("/", admin);
+
+	app.notFound(() => errorResponse(ErrorCode.NotFound, "not found"));
+	app.onError((err, c) => {
+		log.error("internal_error", { path: c.req.path, requestId: c.get("requestId"), error: err instanceof Error ? err.message : String(err) });
+		return errorResponse(ErrorCode.Internal, "internal error");
+	});
+	return app;
+}

@@ -1,0 +1,122 @@
+/** Room routes: the WebSocket upgrade, room info, history and HTTP publish (CONTRACT.md §3). */
+
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { ErrorCode, isErrorCode } from "../../../protocol/error-codes.ts";
+import { isValidClientId } from "../../../protocol/messages.ts";
+import { QueryParam } from "../../../protocol/paths.ts";
+import { verifyResumeToken } from "../../auth/resume-token.ts";
+import { isRegion } from "../../config.ts";
+import { errorResponse, RETRY_IN_HEADER } from "../../http-errors.ts";
+import { CONNECT_HEADER, type ConnectInfo, encodeConnectInfo } from "../../internal.ts";
+import { roomStub } from "../../routing.ts";
+import { type Authorization, authorizeRoomRequest } from "../authorize.ts";
+import type { GatewayEnv } from "../context.ts";
+import { parseNonNegativeInt } from "../params.ts";
+import { refuseUpgrade } from "../refuse-upgrade.ts";
+import { offersBatonProtocol } from "../token-lookup.ts";
+
+export const DEFAULT_HISTORY_LIMIT = 100;
+export const MAX_HISTORY_LIMIT = 500;
+
+export const rooms = new Hono<GatewayEnv>();
+
+type Ctx = Context<GatewayEnv>;
+
+function authorize(c: Ctx): Promise<Authorization> {
+	return authorizeRoomRequest(c.req.raw, new URL(c.req.url), c.get("config"), c.req.param("room") ?? "");
+}
+
+function refusal(auth: Extract<Authorization, { ok: false }>): Response {
+	return errorResponse(auth.code, auth.message);
+}
+
+rooms.get("/v1/rooms/:room/ws", async (c) => {
+	const request = c.req.raw;
+	if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+		return errorResponse(ErrorCode.UpgradeRequired, "this route needs Upgrade: websocket");
+	}
+	const room = c.req.param("room");
+	const subprotocol = offersBatonProtocol(request);
+	const auth = await authorize(c);
+	if (!auth.ok) return refuseUpgrade(auth.code, { subprotocol, room });
+
+	const url = new URL(c.req.url);
+	const config = c.get("config");
+	const after = parseNonNegativeInt(url.searchParams.get(QueryParam.After));
+	const regionParam = url.searchParams.get(QueryParam.Region);
+	if (after === "invalid" || (regionParam !== null && (!isRegion(regionParam) || !config.regions.includes(regionParam)))) {
+		return refuseUpgrade(ErrorCode.BadRequest, { subprotocol, room });
+	}
+	const resumeToken = url.searchParams.get(QueryParam.Resume);
+	const resumeSession =
+		resumeToken === null || resumeToken === "" || config.jwtSecret === null
+			? null
+			: await verifyResumeToken(resumeToken, config.jwtSecret, { room, sub: auth.claims.sub });
+	const homeHint = regionParam ?? c.get("region");
+	const info: ConnectInfo = {
+		room,
+		sub: auth.claims.sub,
+		name: auth.claims.name ?? auth.claims.sub,
+		exp: auth.claims.exp,
+		resumeSession,
+		after,
+		region: c.get("region"),
+		homeHint,
+		subprotocol,
+	};
+	const forwarded = new Request("https://room.internal/connect", {
+		headers: { Upgrade: "websocket", [CONNECT_HEADER]: encodeConnectInfo(info) },
+	});
+	const response = await roomStub(c.env, room, homeHint).fetch(forwarded);
+	if (response.status === 101 && response.webSocket) return response;
+	// The room refused (ban, full, …): turn its JSON error into a completed-and-closed upgrade.
+	const body = (await response.json().catch(() => null)) as { error?: { code?: unknown } } | null;
+	const code = isErrorCode(body?.error?.code) ? body.error.code : ErrorCode.Internal;
+	const retryIn = Number(response.headers.get(RETRY_IN_HEADER) ?? Number.NaN);
+	return refuseUpgrade(code, { subprotocol, room, ...(Number.isFinite(retryIn) ? { retryIn } : {}) });
+});
+
+rooms.get("/v1/rooms/:room", async (c) => {
+	const auth = await authorize(c);
+	if (!auth.ok) return refusal(auth);
+	const room = c.req.param("room");
+	return c.json(await roomStub(c.env, room, c.get("region")).info(room));
+});
+
+rooms.get("/v1/rooms/:room/messages", async (c) => {
+	const auth = await authorize(c);
+	if (!auth.ok) return refusal(auth);
+	const after = parseNonNegativeInt(c.req.query(QueryParam.After) ?? null);
+	const limit = parseNonNegativeInt(c.req.query(QueryParam.Limit) ?? null);
+	if (after === "invalid" || limit === "invalid" || limit === 0) {
+		return errorResponse(ErrorCode.BadRequest, "after must be an integer ≥ 0 and limit an integer ≥ 1");
+	}
+	const room = c.req.param("room");
+	const page = await roomStub(c.env, room, c.get("region")).history(room, after ?? 0, Math.min(limit ?? DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT));
+	return c.json(page);
+});
+
+rooms.post("/v1/rooms/:room/messages", async (c) => {
+	const auth = await authorize(c);
+	if (!auth.ok) return refusal(auth);
+	const config = c.get("config");
+	const text = await c.req.text();
+	if (new TextEncoder().encode(text).length > config.maxMessageBytes) {
+		return errorResponse(ErrorCode.TooLarge, `the body is over ${config.maxMessageBytes} bytes`);
+	}
+	let body: unknown;
+	try {
+		body = JSON.parse(text);
+	} catch {
+		return errorResponse(ErrorCode.BadRequest, "the body must be JSON");
+	}
+	if (typeof body !== "object" || body === null || Array.isArray(body)) return errorResponse(ErrorCode.BadRequest, "the body must be a JSON object");
+	const { data, id } = body as { data?: unknown; id?: unknown };
+	if (data === undefined) return errorResponse(ErrorCode.BadRequest, "the body needs data");
+	if (id !== undefined && !isValidClientId(id)) return errorResponse(ErrorCode.BadRequest, "id must be a string of 1-64 characters");
+	const room = c.req.param("room");
+	const result = await roomStub(c.env, room, c.get("region")).publish(room, auth.claims.sub, id ?? null, data, c.get("region"));
+	if (!result.ok) return errorResponse(result.code, "the room is moving; publish again shortly", { headers: { "Retry-After": "1" } });
+	return c.json({ seq: result.seq }, 200, { "X-Baton-Dup": String(result.dup) });
+});

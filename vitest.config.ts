@@ -1,0 +1,46 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Three projects: `workers` runs inside workerd (gateway + room), `node` runs pure modules and the
+ * SDK against fakes, `e2e` drives real `wrangler dev` processes over loopback.
+ */
+export default defineConfig({
+	test: {
+		projects: [
+			{
+				test: { name: "node", include: ["test/unit/**/*.test.ts", "test/client/**/*.test.ts"], environment: "node" },
+			},
+			{
+				plugins: [
+					cloudflareTest({
+						wrangler: { configPath: "./wrangler.toml" },
+						miniflare: {
+							bindings: {
+								BATON_JWT_SECRET: "test-secret-0123456789abcdef0123456789abcdef",
+								BATON_ADMIN_TOKEN: "test-admin-token",
+								BATON_ALLOWED_ORIGINS: "https://app.example,http://127.0.0.1:8787",
+								BATON_REGION: "wnam",
+								RATE_LIMIT_PER_SEC: "20",
+								RATE_LIMIT_BURST: "40",
+								HISTORY_LIMIT: "50",
+								MAX_MESSAGE_BYTES: "4096",
+							},
+						},
+					}),
+				],
+				test: { name: "workers", include: ["test/workers/**/*.test.ts"] },
+			},
+			{
+				test: {
+					name: "e2e",
+					include: ["test/e2e/**/*.test.ts"],
+					environment: "node",
+					fileParallelism: false,
+					testTimeout: 120_000,
+					hookTimeout: 120_000,
+				},
+			},
+		],
+	},
+});
