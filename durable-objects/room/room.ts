@@ -67,6 +67,8 @@ export class Room extends DurableObject<Env> {
 		this.bans = new Bans(sql);
 		this.counters = new RoomCounters(sql, this.meta);
 		this.counters.countWakeup();
+		// One line per construction: evictions (hibernation) show up as a new wake with sockets open.
+		log.info("room_wake", { room: this.meta.getString(MetaKey.Room), wakeups: this.counters.wakeups(), sockets: ctx.getWebSockets().length });
 		// The runtime answers `ping` itself: a room whose clients only ping is never woken for it.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
 		this.reconcile(Date.now());
