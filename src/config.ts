@@ -21,6 +21,8 @@ export const ConfigName = {
 	MaxConnectionsPerRoom: "MAX_CONNECTIONS_PER_ROOM",
 	DrainWindowMs: "DRAIN_WINDOW_MS",
 	DevTokens: "BATON_DEV_TOKENS",
+	/** Testing only: pause (ms) a migration between copy and pointer flip, so a test can crash it there. */
+	FaultPauseBeforeFlipMs: "BATON_FAULT_PAUSE_BEFORE_FLIP_MS",
 } as const;
 export type ConfigName = (typeof ConfigName)[keyof typeof ConfigName];
 

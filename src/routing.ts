@@ -1,10 +1,69 @@
 /**
- * Which Durable Object serves a room. One object per room name, created with the room's home
- * region as its location hint (the hint only matters the first time an object is created).
+ * Which Durable Object serves a room. A per-room anchor holds the room's current home and
+ * generation; each generation is its own object (`room`, then `room@1`, `room@2`, … after
+ * migrations), created with its home as location hint. Gateways cache the anchor's answer per
+ * isolate for a few seconds: a stale answer is harmless, because an old home forwards.
  */
+import type { Room } from "../durable-objects/room/room.ts";
 import type { Env } from "./env.ts";
 
-export function roomStub(env: Env, room: string, home: string): DurableObjectStub<import("../durable-objects/room/room.ts").Room> {
-	const id = env.ROOMS.idFromName(room);
-	return env.ROOMS.get(id, { locationHint: home as DurableObjectLocationHint });
+/** Where a room lives: its home region and object generation. */
+export interface RoomTarget {
+	home: string;
+	gen: number;
+}
+
+/** Object name of generation `gen` of `room` ('@' cannot occur in room names). */
+export function roomObjectName(room: string, gen: number): string {
+	return gen === 0 ? room : `${room}@${gen}`;
+}
+
+export function roomStub(env: Env, room: string, target: RoomTarget): DurableObjectStub<Room> {
+	const id = env.ROOMS.idFromName(roomObjectName(room, target.gen));
+	return env.ROOMS.get(id, { locationHint: target.home as DurableObjectLocationHint });
+}
+
+export function parseRoomTarget(raw: string | null): RoomTarget | null {
+	if (raw === null) return null;
+	try {
+		const v: unknown = JSON.parse(raw);
+		if (typeof v !== "object" || v === null) return null;
+		const { home, gen } = v as Record<string, unknown>;
+		return typeof home === "string" && typeof gen === "number" ? { home, gen } : null;
+	} catch {
+		return null;
+	}
+}
+
+/** How long a gateway isolate trusts a cached anchor answer. */
+export const ROUTE_CACHE_TTL_MS = 5_000;
+const routeCache = new Map<string, { target: RoomTarget; until: number }>();
+const ROUTE_CACHE_MAX = 10_000;
+
+/** The anchor object of a room: one per room name, so there is no global hot spot. */
+export function anchorStub(env: Env, room: string) {
+	return env.ANCHORS.get(env.ANCHORS.idFromName(room));
+}
+
+/**
+ * Resolves a room's current target (creating it, homed at `homeHint`, on first use) and
+ * returns its stub. `fresh` skips the cache (after a migration through this gateway).
+ */
+export async function resolveRoom(env: Env, room: string, homeHint: string, fresh = false): Promise<{ stub: DurableObjectStub<Room>; target: RoomTarget }> {
+	const now = Date.now();
+	const cached = fresh ? undefined : routeCache.get(room);
+	let target: RoomTarget;
+	if (cached !== undefined && cached.until > now) {
+		target = cached.target;
+	} else {
+		target = await anchorStub(env, room).resolve(room, homeHint);
+		if (routeCache.size >= ROUTE_CACHE_MAX) routeCache.clear();
+		routeCache.set(room, { target, until: now + ROUTE_CACHE_TTL_MS });
+	}
+	return { stub: roomStub(env, room, target), target };
+}
+
+/** Drops a cached route (after this gateway migrated the room). */
+export function forgetRoute(room: string): void {
+	routeCache.delete(room);
 }

@@ -12,8 +12,10 @@ export const MetaKey = {
 	LastAlarmRun: "last_alarm_run",
 	/** Set while a migration freezes publishes (ms of freeze start). */
 	Moving: "moving",
-	/** Set when the room moved away: the new home's region. */
+	/** Set when the room moved away: JSON `{"home","gen"}` of the object that now holds it. */
 	MovedTo: "moved_to",
+	/** Generation of this room object (0 for a room's first home; +1 per migration). */
+	Gen: "gen",
 } as const;
 export type MetaKey = (typeof MetaKey)[keyof typeof MetaKey];
 

@@ -26,6 +26,7 @@ import type { Env } from "../../src/env.ts";
 import { errorResponse, RETRY_IN_HEADER } from "../../src/http-errors.ts";
 import { CONNECT_HEADER, type ConnectInfo, decodeConnectInfo } from "../../src/internal.ts";
 import { log } from "../../src/log.ts";
+import { parseRoomTarget, type RoomTarget, roomStub } from "../../src/routing.ts";
 import { closeSocket } from "../../src/socket-close.ts";
 import { ATTACHMENT_VERSION, type Attachment, liveAttachment, readAttachment, writeAttachment } from "./attachment.ts";
 import { isSilentTooLong, type LivenessSettings, nextAlarmTime, silenceDeadline, tokenDeadline } from "./liveness.ts";
@@ -35,6 +36,7 @@ import { countRefusal, countStrike, type RateSettings, takePublishToken } from "
 import { applySchema } from "./schema.ts";
 import { Bans, Presence, Sessions } from "./sessions.ts";
 import { RoomCounters } from "./stats.ts";
+import { clearTransferred, exportPage, importPage, type TransferPage, type TransferRow, type TransferTable } from "./transfer.ts";
 import type { HistoryPage, PublishResult, RoomInfo, RoomStats } from "./types.ts";
 
 const subTag = (sub: string) => `s:${sub}`;
@@ -142,6 +144,8 @@ export class Room extends DurableObject<Env> {
 	// ---------------------------------------------------------------- connect
 
 	override async fetch(request: Request): Promise<Response> {
+		const forward = this.forward();
+		if (forward !== null) return forward.fetch(request);
 		const info = decodeConnectInfo(request.headers.get(CONNECT_HEADER));
 		if (info === null || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
 			return errorResponse(ErrorCode.NotFound, "rooms are reached through the gateway");
@@ -410,18 +414,24 @@ export class Room extends DurableObject<Env> {
 
 	/** `GET /v1/rooms/:room`. */
 	async info(room: string): Promise<RoomInfo> {
+		const forward = this.forward();
+		if (forward !== null) return forward.info(room);
 		this.identify(room, null);
 		return { room, home: this.home, seq: this.log.head(), connections: this.liveSockets().length, presence: this.presence.list() };
 	}
 
 	/** `GET /v1/rooms/:room/messages`. */
 	async history(room: string, after: number, limit: number): Promise<HistoryPage> {
+		const forward = this.forward();
+		if (forward !== null) return forward.history(room, after, limit);
 		this.identify(room, null);
 		return { messages: this.log.range(after, limit), seq: this.log.head(), oldest: this.log.oldest() };
 	}
 
 	/** `POST /v1/rooms/:room/messages`: dedupe scope is the sub, as (sub, id). */
 	async publish(room: string, sub: string, id: string | null, data: unknown, homeHint: string): Promise<PublishResult> {
+		const forward = this.forward();
+		if (forward !== null) return forward.publish(room, sub, id, data, homeHint);
 		this.identify(room, homeHint);
 		if (this.meta.getNumber(MetaKey.Moving) !== null) return { ok: false, code: ErrorCode.RoomMoving };
 		const result = this.log.append({ scope: `http:${sub}`, id: id ?? crypto.randomUUID(), from: sub, data, now: Date.now() });
@@ -431,6 +441,8 @@ export class Room extends DurableObject<Env> {
 
 	/** Admin drain: every socket gets 1012 with a `retryIn` spread over the drain window. */
 	async drain(room: string): Promise<{ closed: number }> {
+		const forward = this.forward();
+		if (forward !== null) return forward.drain(room);
 		this.identify(room, null);
 		const live = this.liveSockets();
 		const windowMs = Math.min(this.config.drainWindowMs, Math.max(1000, live.length * 10));
@@ -445,6 +457,8 @@ export class Room extends DurableObject<Env> {
 
 	/** Admin kick: closes every connection of `sub` with 4003; with `banSeconds`, refuses it until then. */
 	async kick(room: string, sub: string, banSeconds: number | null): Promise<{ closed: number }> {
+		const forward = this.forward();
+		if (forward !== null) return forward.kick(room, sub, banSeconds);
 		this.identify(room, null);
 		const now = Date.now();
 		if (banSeconds !== null && banSeconds > 0) this.bans.ban(sub, now + banSeconds * 1000);
@@ -457,6 +471,8 @@ export class Room extends DurableObject<Env> {
 
 	/** Admin stats (CONTRACT.md §3, §9). */
 	async stats(room: string): Promise<RoomStats> {
+		const forward = this.forward();
+		if (forward !== null) return forward.stats(room);
 		this.identify(room, null);
 		const now = Date.now();
 		return {
@@ -472,6 +488,74 @@ export class Room extends DurableObject<Env> {
 			closes: this.counters.closes(),
 			heartbeatTimeouts: this.counters.heartbeatTimeouts(),
 		};
+	}
+
+	// ---------------------------------------------------------------- migration (CONTRACT.md §8)
+
+	/**
+	 * Where this room's state went, if it moved. A stale route to an old home is forwarded to the
+	 * current one, never served from this (wiped) copy.
+	 */
+	private forward(): DurableObjectStub<Room> | null {
+		const target = parseRoomTarget(this.meta.getString(MetaKey.MovedTo));
+		return target === null ? null : roomStub(this.env, this.roomName, target);
+	}
+
+	/** Step 1: refuse publishes (`room_moving`) so the copy is consistent. Returns the seq head. */
+	async freeze(room: string): Promise<{ seq: number }> {
+		this.identify(room, null);
+		if (this.meta.getNumber(MetaKey.Moving) === null) this.meta.set(MetaKey.Moving, Date.now());
+		return { seq: this.log.head() };
+	}
+
+	/** Rolls back an interrupted migration: this home keeps serving. */
+	async unfreeze(): Promise<void> {
+		this.meta.set(MetaKey.Moving, null);
+	}
+
+	/** Step 2: pages of durable state, read from the frozen old home. */
+	async exportTable(table: TransferTable, cursor: number): Promise<TransferPage> {
+		return exportPage(this.ctx.storage.sql, table, cursor);
+	}
+
+	/** Step 3 (new home): start from nothing, as generation `gen` of `room` homed in `home`. */
+	async importBegin(room: string, home: string, gen: number): Promise<void> {
+		clearTransferred(this.ctx.storage.sql);
+		this.meta.set(MetaKey.Room, room);
+		this.meta.set(MetaKey.Home, home);
+		this.meta.set(MetaKey.Gen, gen);
+		this.meta.set(MetaKey.Seq, 0);
+		this.meta.set(MetaKey.Moving, null);
+		this.meta.set(MetaKey.MovedTo, null);
+	}
+
+	async importTable(table: TransferTable, rows: TransferRow[]): Promise<void> {
+		this.ctx.storage.transactionSync(() => importPage(this.ctx.storage.sql, table, rows));
+	}
+
+	/**
+	 * Completes an import: the seq head, and every session/presence row starts its resume window
+	 * and leave grace now, so clients that resume here at once neither lose their session nor flap.
+	 */
+	async importFinish(seq: number): Promise<void> {
+		const now = Date.now();
+		this.meta.set(MetaKey.Seq, seq);
+		this.ctx.storage.sql.exec("UPDATE sessions SET expires_at = ? WHERE expires_at IS NULL", now + this.config.resumeWindowMs);
+		this.ctx.storage.sql.exec("UPDATE presence SET leave_at = ? WHERE leave_at IS NULL", now + this.config.heartbeatIntervalMs);
+	}
+
+	/**
+	 * Step 5 (old home, after the pointer flipped): tell every socket to move (4010), then wipe
+	 * the stale copy and forward from now on. Idempotent: a repeated call moves nobody.
+	 */
+	async completeMove(target: RoomTarget): Promise<{ moved: number }> {
+		const live = this.liveSockets();
+		this.meta.set(MetaKey.MovedTo, JSON.stringify(target));
+		for (const [ws, a] of live) this.closeConnection(ws, a, CloseCode.RoomMoved, { home: target.home, retryIn: 0 });
+		clearTransferred(this.ctx.storage.sql);
+		await this.disarmIfEmpty();
+		log.info("moved", { room: this.roomName, to: target.home, gen: target.gen, moved: live.length });
+		return { moved: live.length };
 	}
 
 	/** Who is present, for tests and the info route. */

@@ -9,7 +9,7 @@ import { verifyResumeToken } from "../../auth/resume-token.ts";
 import { isRegion } from "../../config.ts";
 import { errorResponse, RETRY_IN_HEADER } from "../../http-errors.ts";
 import { CONNECT_HEADER, type ConnectInfo, encodeConnectInfo } from "../../internal.ts";
-import { roomStub } from "../../routing.ts";
+import { resolveRoom } from "../../routing.ts";
 import { type Authorization, authorizeRoomRequest } from "../authorize.ts";
 import type { GatewayEnv } from "../context.ts";
 import { parseNonNegativeInt } from "../params.ts";
@@ -68,7 +68,8 @@ rooms.get("/v1/rooms/:room/ws", async (c) => {
 	const forwarded = new Request("https://room.internal/connect", {
 		headers: { Upgrade: "websocket", [CONNECT_HEADER]: encodeConnectInfo(info) },
 	});
-	const response = await roomStub(c.env, room, homeHint).fetch(forwarded);
+	const { stub } = await resolveRoom(c.env, room, homeHint);
+	const response = await stub.fetch(forwarded);
 	if (response.status === 101 && response.webSocket) return response;
 	// The room refused (ban, full, …): turn its JSON error into a completed-and-closed upgrade.
 	const body = (await response.json().catch(() => null)) as { error?: { code?: unknown } } | null;
@@ -81,7 +82,8 @@ rooms.get("/v1/rooms/:room", async (c) => {
 	const auth = await authorize(c);
 	if (!auth.ok) return refusal(auth);
 	const room = c.req.param("room");
-	return c.json(await roomStub(c.env, room, c.get("region")).info(room));
+	const { stub } = await resolveRoom(c.env, room, c.get("region"));
+	return c.json(await stub.info(room));
 });
 
 rooms.get("/v1/rooms/:room/messages", async (c) => {
@@ -93,7 +95,8 @@ rooms.get("/v1/rooms/:room/messages", async (c) => {
 		return errorResponse(ErrorCode.BadRequest, "after must be an integer ≥ 0 and limit an integer ≥ 1");
 	}
 	const room = c.req.param("room");
-	const page = await roomStub(c.env, room, c.get("region")).history(room, after ?? 0, Math.min(limit ?? DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT));
+	const { stub } = await resolveRoom(c.env, room, c.get("region"));
+	const page = await stub.history(room, after ?? 0, Math.min(limit ?? DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT));
 	return c.json(page);
 });
 
@@ -116,7 +119,8 @@ rooms.post("/v1/rooms/:room/messages", async (c) => {
 	if (data === undefined) return errorResponse(ErrorCode.BadRequest, "the body needs data");
 	if (id !== undefined && !isValidClientId(id)) return errorResponse(ErrorCode.BadRequest, "id must be a string of 1-64 characters");
 	const room = c.req.param("room");
-	const result = await roomStub(c.env, room, c.get("region")).publish(room, auth.claims.sub, id ?? null, data, c.get("region"));
+	const { stub } = await resolveRoom(c.env, room, c.get("region"));
+	const result = await stub.publish(room, auth.claims.sub, id ?? null, data, c.get("region"));
 	if (!result.ok) return errorResponse(result.code, "the room is moving; publish again shortly", { headers: { "Retry-After": "1" } });
 	return c.json({ seq: result.seq }, 200, { "X-Baton-Dup": String(result.dup) });
 });

@@ -1,0 +1,172 @@
+/**
+ * A room's anchor: one small object per room name that holds only the pointer to the room's
+ * current home (region + object generation) and runs migrations (CONTRACT.md §8). Gateways in
+ * every region ask it (and cache the answer briefly), so there is no global single point of
+ * failure or hot spot: each room's anchor is its own object.
+ *
+ * A migration is a durable, resumable sequence: freeze the old home → copy its state to the new
+ * generation → flip the pointer → tell the old home to move its sockets (4010) and wipe itself.
+ * If the process dies in the middle, `recover()` (run by the anchor's alarm and before any
+ * resolve) rolls back an unflipped copy, or finishes a flipped one: the room always ends up
+ * served from exactly one home with every acked message.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { ErrorCode } from "../../protocol/error-codes.ts";
+import { readConfig } from "../../src/config.ts";
+import type { Env } from "../../src/env.ts";
+import { log } from "../../src/log.ts";
+import { type RoomTarget, roomStub } from "../../src/routing.ts";
+import { registryStub } from "../registry/registry.ts";
+import { TRANSFER_TABLES } from "../room/transfer.ts";
+
+/** How soon a crashed migration is recovered by the anchor's alarm. */
+const RECOVERY_DELAY_MS = 5_000;
+/** Registry touches are throttled: the registry lists rooms active within the resume window. */
+const REGISTRY_TOUCH_INTERVAL_MS = 60_000;
+
+type Phase = "copying" | "flipped";
+
+interface RouteRow {
+	room: string;
+	home: string;
+	gen: number;
+	mig_from: string | null;
+	mig_to: string | null;
+	mig_gen: number | null;
+	mig_phase: Phase | null;
+	touched_at: number;
+	[key: string]: SqlStorageValue;
+}
+
+export type MigrateResult = { ok: true; from: string; to: string; seq: number; moved: number } | { ok: false; code: ErrorCode };
+
+export class RoomAnchor extends DurableObject<Env> {
+	/** In-memory only: a migration this instance is running right now (a crash forgets it, on purpose). */
+	private running: Promise<unknown> | null = null;
+
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		ctx.storage.sql.exec(
+			`CREATE TABLE IF NOT EXISTS route (id INTEGER PRIMARY KEY CHECK (id = 1), room TEXT NOT NULL, home TEXT NOT NULL, gen INTEGER NOT NULL,
+			 mig_from TEXT, mig_to TEXT, mig_gen INTEGER, mig_phase TEXT, touched_at INTEGER NOT NULL)`,
+		);
+	}
+
+	private row(): RouteRow | null {
+		return this.ctx.storage.sql.exec<RouteRow>("SELECT * FROM route WHERE id = 1").toArray()[0] ?? null;
+	}
+
+	/** The room's current target; a new room is homed at `homeHint`. */
+	async resolve(room: string, homeHint: string): Promise<RoomTarget> {
+		let row = this.row();
+		if (row === null) {
+			this.ctx.storage.sql.exec("INSERT INTO route (id, room, home, gen, touched_at) VALUES (1, ?, ?, 0, 0)", room, homeHint);
+			log.info("room_homed", { room, home: homeHint });
+			row = this.row();
+		}
+		if (row === null) throw new Error("anchor row missing");
+		if (row.mig_phase !== null && this.running === null) row = (await this.recover()) ?? row;
+		this.touchRegistry(row);
+		return { home: row.home, gen: row.gen };
+	}
+
+	private touchRegistry(row: RouteRow): void {
+		const now = Date.now();
+		if (now - row.touched_at < REGISTRY_TOUCH_INTERVAL_MS) return;
+		this.ctx.storage.sql.exec("UPDATE route SET touched_at = ? WHERE id = 1", now);
+		this.ctx.waitUntil(
+			registryStub(this.env, row.room)
+				.touch(row.room, now)
+				.catch(() => undefined),
+		);
+	}
+
+	/** Moves the room's home to `to`. Migrations of one room run one at a time. */
+	async migrate(room: string, to: string): Promise<MigrateResult> {
+		while (this.running !== null) await this.running.catch(() => undefined);
+		const run = this.runMigration(room, to);
+		this.running = run;
+		try {
+			return await run;
+		} finally {
+			this.running = null;
+		}
+	}
+
+	private async runMigration(room: string, to: string): Promise<MigrateResult> {
+		if (!readConfig(this.env).regions.includes(to as never)) return { ok: false, code: ErrorCode.BadRegion };
+		if (this.row() === null) await this.resolve(room, to);
+		if (this.row()?.mig_phase) await this.recover();
+		const row = this.row();
+		if (row === null) throw new Error("anchor row missing");
+		if (row.home === to) return { ok: false, code: ErrorCode.AlreadyThere };
+
+		const from: RoomTarget = { home: row.home, gen: row.gen };
+		const next: RoomTarget = { home: to, gen: row.gen + 1 };
+		this.ctx.storage.sql.exec("UPDATE route SET mig_from = ?, mig_to = ?, mig_gen = ?, mig_phase = 'copying' WHERE id = 1", from.home, next.home, next.gen);
+		await this.ctx.storage.setAlarm(Date.now() + RECOVERY_DELAY_MS);
+		log.info("migrate_start", { room, from: from.home, to, gen: next.gen });
+
+		const oldRoom = roomStub(this.env, room, from);
+		const newRoom = roomStub(this.env, room, next);
+		const { seq } = await oldRoom.freeze(room);
+		await newRoom.importBegin(room, next.home, next.gen);
+		for (const table of TRANSFER_TABLES) {
+			let cursor: number | null = 0;
+			while (cursor !== null) {
+				const page = await oldRoom.exportTable(table, cursor);
+				if (page.rows.length > 0) await newRoom.importTable(table, page.rows);
+				cursor = page.next;
+			}
+		}
+		await newRoom.importFinish(seq);
+		log.info("migrate_copied", { room, from: from.home, to, seq });
+		await this.faultPause();
+
+		this.ctx.storage.sql.exec("UPDATE route SET home = ?, gen = ?, mig_phase = 'flipped' WHERE id = 1", next.home, next.gen);
+		const { moved } = await oldRoom.completeMove(next);
+		this.ctx.storage.sql.exec("UPDATE route SET mig_from = NULL, mig_to = NULL, mig_gen = NULL, mig_phase = NULL WHERE id = 1");
+		await this.ctx.storage.deleteAlarm();
+		this.ctx.waitUntil(
+			registryStub(this.env, room)
+				.touch(room, Date.now())
+				.catch(() => undefined),
+		);
+		log.info("migrate_done", { room, from: from.home, to, seq, moved });
+		return { ok: true, from: from.home, to, seq, moved };
+	}
+
+	/** Test-only fault injection: a pause between copy and flip, so a test can kill the process there. */
+	private async faultPause(): Promise<void> {
+		const ms = Number(this.env.BATON_FAULT_PAUSE_BEFORE_FLIP_MS ?? 0);
+		if (Number.isFinite(ms) && ms > 0) await new Promise((r) => setTimeout(r, ms));
+	}
+
+	/**
+	 * Finishes what a crashed migration left: before the flip, the old home is unfrozen and keeps
+	 * serving (the partial copy is abandoned and overwritten by the next attempt); after the flip,
+	 * the old home is told to move its sockets and wipe itself.
+	 */
+	private async recover(): Promise<RouteRow | null> {
+		const row = this.row();
+		if (row === null || row.mig_phase === null || row.mig_from === null || row.mig_to === null || row.mig_gen === null) return row;
+		const room = row.room;
+		if (row.mig_phase === "copying") {
+			await roomStub(this.env, room, { home: row.mig_from, gen: row.gen }).unfreeze();
+			log.warn("migrate_rolled_back", { room, from: row.mig_from, to: row.mig_to });
+		} else {
+			await roomStub(this.env, room, { home: row.mig_from, gen: row.mig_gen - 1 }).completeMove({ home: row.mig_to, gen: row.mig_gen });
+			log.warn("migrate_rolled_forward", { room, from: row.mig_from, to: row.mig_to });
+		}
+		this.ctx.storage.sql.exec("UPDATE route SET mig_from = NULL, mig_to = NULL, mig_gen = NULL, mig_phase = NULL WHERE id = 1");
+		return this.row();
+	}
+
+	override async alarm(): Promise<void> {
+		if (this.running !== null) {
+			await this.ctx.storage.setAlarm(Date.now() + RECOVERY_DELAY_MS);
+			return;
+		}
+		await this.recover();
+	}
+}

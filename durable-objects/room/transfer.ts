@@ -1,0 +1,61 @@
+/**
+ * Copying a room's durable state to its next home during a migration (CONTRACT.md §8): the log,
+ * seq, dedupe records, sessions, presence and bans move; per-object counters (wakeups, closes)
+ * do not. Pages are bounded so no single RPC carries more than a few MB.
+ */
+export const TRANSFER_TABLES = ["messages", "dedupe", "sessions", "presence", "bans"] as const;
+export type TransferTable = (typeof TRANSFER_TABLES)[number];
+
+/** Columns copied per table, in insert order. */
+const COLUMNS: Record<TransferTable, readonly string[]> = {
+	messages: ["seq", "id", "sender", "data", "ts"],
+	dedupe: ["session", "id", "seq", "ts"],
+	sessions: ["id", "sub", "name", "expires_at"],
+	presence: ["sub", "name", "joined_at", "leave_at"],
+	bans: ["sub", "until"],
+};
+
+/** Rows per page: 200 messages of at most MAX_MESSAGE_BYTES (64 KiB) stay under 13 MB. */
+export const TRANSFER_PAGE_ROWS = 200;
+
+export type TransferRow = Array<string | number | null>;
+
+export interface TransferPage {
+	rows: TransferRow[];
+	/** rowid cursor to pass back for the next page; null when the table is done. */
+	next: number | null;
+}
+
+export function isTransferTable(value: unknown): value is TransferTable {
+	return typeof value === "string" && (TRANSFER_TABLES as readonly string[]).includes(value);
+}
+
+/** Reads one page of `table` after rowid `cursor`. */
+export function exportPage(sql: SqlStorage, table: TransferTable, cursor: number, limit = TRANSFER_PAGE_ROWS): TransferPage {
+	const cols = COLUMNS[table];
+	const raw = sql.exec(`SELECT rowid AS _r, ${cols.join(", ")} FROM ${table} WHERE rowid > ? ORDER BY rowid LIMIT ?`, cursor, limit).toArray();
+	const rows = raw.map((r) => cols.map((c) => normalize(r[c])));
+	const last = raw[raw.length - 1];
+	return { rows, next: raw.length < limit || last === undefined ? null : Number(last._r) };
+}
+
+function normalize(value: SqlStorageValue | undefined): string | number | null {
+	if (value === undefined || value === null) return null;
+	if (typeof value === "string" || typeof value === "number") return value;
+	return null;
+}
+
+/** Writes one page into `table` (replacing rows with the same key: imports may be retried). */
+export function importPage(sql: SqlStorage, table: TransferTable, rows: readonly TransferRow[]): void {
+	const cols = COLUMNS[table];
+	const placeholders = cols.map(() => "?").join(", ");
+	for (const row of rows) {
+		if (row.length !== cols.length) throw new Error(`bad ${table} row width`);
+		sql.exec(`INSERT OR REPLACE INTO ${table} (${cols.join(", ")}) VALUES (${placeholders})`, ...row);
+	}
+}
+
+/** Empties every transferred table (before an import, and on the old home once it has moved). */
+export function clearTransferred(sql: SqlStorage): void {
+	for (const table of TRANSFER_TABLES) sql.exec(`DELETE FROM ${table}`);
+}
