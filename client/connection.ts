@@ -2,38 +2,28 @@ import {
 	CloseCode,
 	ErrorCode,
 	type ErrorFrame,
-	isValidClientId,
-	isValidRoomName,
 	type MessageFrame,
 	MessageType,
 	PING,
 	PONG,
 	PROTOCOL,
-	type PublishFrame,
 	parseServerFrame,
 	type WelcomeFrame,
 } from "../protocol/index.ts";
-import { type Backoff, fullJitter, resolveBackoff } from "./backoff.ts";
+import { fullJitter } from "./backoff.ts";
 import { Emitter, type Handler } from "./emitter.ts";
+import { encodePublish } from "./encode.ts";
 import { BatonError, ClientErrorCode, stopErrorCode } from "./errors.ts";
-import { Outbox, type OutboxEntry, type PublishResult } from "./outbox.ts";
+import { startHeartbeat } from "./heartbeat.ts";
+import { IdSource } from "./ids.ts";
+import { type ResolvedOptions, resolveOptions } from "./options.ts";
 import { OrderedDelivery } from "./ordering.ts";
-import { LOCAL_CLOSE_CODE, type LinkLoss, nextStep } from "./policy.ts";
-import { globalWebSocket, SOCKET_OPEN, type SocketEvent, type WebSocketConstructor, type WebSocketLike } from "./socket.ts";
+import { Outbox, type OutboxEntry, type PublishResult } from "./outbox.ts";
+import { type LinkLoss, LOCAL_CLOSE_CODE, nextStep } from "./policy.ts";
+import { closeSocket, type SocketMessageEvent, sendText, type WebSocketLike } from "./socket.ts";
 import { Timers } from "./timers.ts";
-import type {
-	ConnectOptions,
-	LogFn,
-	LogLevel,
-	PublishOptions,
-	RoomEvents,
-	RoomState,
-	TokenSource,
-} from "./types.ts";
-import { assertBaseUrl, socketUrl } from "./url.ts";
-
-/** Default for {@link ConnectOptions.connectTimeout}. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+import type { ConnectOptions, LogLevel, PublishOptions, RoomEvents, RoomState } from "./types.ts";
+import { socketUrl } from "./url.ts";
 
 /** One socket, from dial to close. Facts about it live here, not in flags on the connection. */
 interface Link {
@@ -41,8 +31,6 @@ interface Link {
 	readonly ws: WebSocketLike;
 	/** The `after` this socket asked for; null on a live-only first connect. */
 	readonly after: number | null;
-	/** Set by its `welcome`. */
-	heartbeat: { interval: number; timeout: number } | null;
 	/** When the last frame of any kind arrived (liveness). */
 	lastFrameAt: number;
 }
@@ -58,22 +46,17 @@ const LINK_TIMERS: readonly TimerName[] = ["connect", "ping", "deadline", "retry
  * {@link Outbox}. Create it with {@link connect}.
  */
 export class RoomConnection {
-	readonly #endpoints: readonly string[];
-	readonly #room: string;
-	readonly #tokenSource: TokenSource;
-	readonly #WebSocket: WebSocketConstructor;
-	readonly #backoff: Backoff;
-	readonly #connectTimeout: number;
-	readonly #onLog: LogFn | undefined;
-
+	readonly #options: ResolvedOptions;
 	readonly #events = new Emitter<RoomEvents>();
 	readonly #timers = new Timers<TimerName>();
 	readonly #outbox = new Outbox();
 	readonly #ordering: OrderedDelivery;
+	readonly #ids = new IdSource();
 
 	#state: RoomState = "connecting";
 	#link: Link | null = null;
 	#links = 0;
+	/** Index into the endpoints of the next dial. */
 	#endpoint = 0;
 	/** Retries since the last welcome. */
 	#attempt = 0;
@@ -85,27 +68,14 @@ export class RoomConnection {
 	#token: string | null = null;
 	/** The last welcome's resume token; null before the first welcome. */
 	#resume: string | null = null;
-	#generatedIds = 0;
 
-	/** Use {@link connect}. */
+	/**
+	 * Use {@link connect}.
+	 * @throws TypeError for options that could never work.
+	 */
 	constructor(options: ConnectOptions) {
-		this.#endpoints = endpointsOf(options);
-		if (!isValidRoomName(options.room)) throw new TypeError(`baton: invalid room name ${JSON.stringify(options.room)}`);
-		const after = options.after;
-		if (after !== undefined && !(Number.isSafeInteger(after) && after >= 0)) {
-			throw new TypeError("baton: `after` must be a non-negative integer");
-		}
-		const WebSocket = options.WebSocket ?? globalWebSocket();
-		if (WebSocket === undefined) {
-			throw new TypeError("baton: no global WebSocket; pass the `WebSocket` option (e.g. the `ws` package's)");
-		}
-		this.#room = options.room;
-		this.#tokenSource = options.token;
-		this.#WebSocket = WebSocket;
-		this.#backoff = resolveBackoff(options.backoff);
-		this.#connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS;
-		this.#onLog = options.onLog;
-		this.#ordering = new OrderedDelivery(after ?? null);
+		this.#options = resolveOptions(options);
+		this.#ordering = new OrderedDelivery(this.#options.after);
 		// Dial from a microtask so handlers attached right after connect() see every event.
 		queueMicrotask(() => void this.#dial());
 	}
@@ -135,26 +105,37 @@ export class RoomConnection {
 	 * same id after every reconnect until acknowledged, so the server stores it exactly once;
 	 * the promise settles once, with the stored seq (`dup: true` when an earlier attempt had
 	 * already been stored). Rejects with a {@link BatonError}: `too_large`, `bad_message`, `closed`,
-	 * or the code of the close that stopped the room.
+	 * or the code of the close that stopped the room. A publish that is not awaited should get a
+	 * `.catch()`, as with any promise: `close()` rejects whatever is still pending.
 	 */
 	publish(data: unknown, options?: PublishOptions): Promise<PublishResult> {
-		if (this.#state === "closed") return rejected(ClientErrorCode.Closed, "the room is closed");
-		const id = options?.id ?? this.#newId();
-		if (!isValidClientId(id)) return rejected(ErrorCode.BadRequest, "a publish id has 1-64 characters");
-		if (this.#outbox.has(id)) return rejected(ErrorCode.BadRequest, `a publish with id ${id} is already pending`);
-		if (data === undefined) return rejected(ErrorCode.BadMessage, "publish needs data");
-		let frame: string;
-		try {
-			const publish: PublishFrame = { type: MessageType.Publish, id, data };
-			frame = JSON.stringify(publish);
-		} catch (error) {
-			return rejected(ErrorCode.BadMessage, `data is not serializable: ${messageOf(error)}`);
-		}
-		const { entry, settled } = this.#outbox.add(id, frame);
+		if (this.#state === "closed") return Promise.reject(new BatonError(ClientErrorCode.Closed, "the room is closed"));
+		const id = options?.id ?? this.#ids.next();
+		if (this.#outbox.has(id)) return Promise.reject(new BatonError(ErrorCode.BadRequest, `a publish with id ${id} is already pending`));
+		const encoded = encodePublish(id, data);
+		if (!encoded.ok) return Promise.reject(encoded.error);
+		const { entry, settled } = this.#outbox.add(id, encoded.frame);
 		const link = this.#link;
 		// While a rate-limit retry is pending, new publishes wait for it rather than pile on.
 		if (link !== null && this.#state === "open" && !this.#timers.has("retry")) this.#sendEntry(link, entry);
 		return settled;
+	}
+
+	/**
+	 * Drops the current socket and reconnects at once, resuming the session (nothing is lost or
+	 * delivered twice) — for when the app knows better than the heartbeat, e.g. the browser's
+	 * `online` event after a network change. Cuts a pending backoff wait short. No-op once closed.
+	 */
+	reconnect(): void {
+		if (this.#state === "closed") return;
+		const link = this.#link;
+		if (link !== null) {
+			this.#linkEnded(link, { kind: "local", cause: "reconnect_requested" });
+		} else if (this.#timers.has("reconnect")) {
+			this.#timers.clear("reconnect");
+			void this.#dial();
+		}
+		// Otherwise a dial is already under way (waiting for the token function).
 	}
 
 	/**
@@ -191,47 +172,48 @@ export class RoomConnection {
 	// ---- dialing -------------------------------------------------------------------------------
 
 	async #dial(): Promise<void> {
-		if (this.#state === "closed") return;
+		if (this.#isClosed()) return;
 		let token: string;
 		try {
 			token = await this.#currentToken();
 		} catch (error) {
-			if (this.#state === "closed") return;
+			if (this.#isClosed()) return;
 			const message = `the token function failed: ${messageOf(error)}`;
 			this.#log("warn", message);
 			this.#events.emit("error", { code: ClientErrorCode.TokenUnavailable, message });
-			this.#scheduleDial(fullJitter(this.#attempt++, this.#backoff));
+			this.#scheduleDial(fullJitter(this.#attempt++, this.#options.backoff));
 			return;
 		}
-		if (this.#state === "closed" || this.#link !== null) return;
-		const base = this.#endpoints[this.#endpoint % this.#endpoints.length] ?? "";
+		if (this.#isClosed() || this.#link !== null) return;
+		const endpoints = this.#options.endpoints;
+		const base = endpoints[this.#endpoint % endpoints.length] ?? endpoints[0];
 		const after = this.#ordering.cursor;
-		const url = socketUrl(base, this.#room, { token, resume: this.#resume, after });
+		const url = socketUrl(base ?? "", this.#options.room, { token, resume: this.#resume, after });
 		let ws: WebSocketLike;
 		try {
-			ws = new this.#WebSocket(url, [PROTOCOL]);
+			ws = new this.#options.WebSocket(url, [PROTOCOL]);
 		} catch (error) {
 			this.#log("warn", "WebSocket constructor threw", { endpoint: this.#endpoint, error: messageOf(error) });
 			this.#recover({ kind: "close", code: CloseCode.Abnormal, reason: "" }, false, null);
 			return;
 		}
-		const link: Link = { id: ++this.#links, ws, after, heartbeat: null, lastFrameAt: Date.now() };
+		const link: Link = { id: ++this.#links, ws, after, lastFrameAt: Date.now() };
 		this.#link = link;
 		this.#log("debug", "dialing", { endpoint: this.#endpoint, attempt: this.#attempt, resume: this.#resume !== null, after });
 		ws.addEventListener("message", (event) => this.#onFrame(link, event));
 		ws.addEventListener("close", (event) => {
-			this.#linkEnded(link, { kind: "close", code: event.code ?? CloseCode.Abnormal, reason: event.reason ?? "" });
+			this.#linkEnded(link, { kind: "close", code: event.code, reason: event.reason });
 		});
 		// Errors are always followed by a close event; listening keeps `ws` from throwing on them.
 		ws.addEventListener("error", () => this.#log("debug", "socket error", { link: link.id }));
-		this.#timers.set("connect", this.#connectTimeout, () => {
+		this.#timers.set("connect", this.#options.connectTimeout, () => {
 			this.#linkEnded(link, { kind: "local", cause: "connect_timeout" });
 		});
 	}
 
 	async #currentToken(): Promise<string> {
 		if (this.#token !== null) return this.#token;
-		const source = this.#tokenSource;
+		const source = this.#options.token;
 		const token = typeof source === "string" ? source : await source();
 		if (typeof token !== "string" || token.length === 0) throw new TypeError("token must be a non-empty string");
 		this.#token = token;
@@ -266,8 +248,8 @@ export class RoomConnection {
 			welcomed,
 			attempt: this.#attempt,
 			unauthorizedSinceWelcome: this.#unauthorizedSinceWelcome,
-			canRefreshToken: typeof this.#tokenSource === "function",
-			backoff: this.#backoff,
+			canRefreshToken: typeof this.#options.token === "function",
+			backoff: this.#options.backoff,
 		});
 		if (step.kind === "stop") {
 			const errorCode = stopErrorCode(step.closeCode, step.reasonCode);
@@ -278,10 +260,10 @@ export class RoomConnection {
 		if (step.dropTooLarge && linkId !== null) {
 			const tooLarge = new BatonError(ErrorCode.TooLarge, "the publish exceeded the server's message size limit", code);
 			const dropped = this.#outbox.failLargestSentOn(linkId, tooLarge);
-			this.#log("warn", "dropped a publish the server found too large", { id: dropped });
+			if (dropped !== undefined) this.#log("warn", "dropped a publish the server found too large", { id: dropped });
 		}
 		if (step.refreshToken) this.#token = null;
-		if (step.nextEndpoint) this.#endpoint = (this.#endpoint + 1) % this.#endpoints.length;
+		if (step.nextEndpoint) this.#endpoint = (this.#endpoint + 1) % this.#options.endpoints.length;
 		this.#attempt++;
 		this.#log("info", "connection lost", { code, delayMs: step.delayMs, endpoint: this.#endpoint });
 		this.#setState(this.#resume === null ? "connecting" : "reconnecting");
@@ -291,7 +273,7 @@ export class RoomConnection {
 
 	// ---- inbound frames ------------------------------------------------------------------------
 
-	#onFrame(link: Link, event: SocketEvent): void {
+	#onFrame(link: Link, event: SocketMessageEvent): void {
 		if (link !== this.#link) return;
 		link.lastFrameAt = Date.now();
 		const text = event.data;
@@ -340,13 +322,16 @@ export class RoomConnection {
 			this.#log("info", "session not resumed; publishes re-sent now are deduplicated only within the new session");
 		}
 		this.#resume = welcome.resume;
-		link.heartbeat = welcome.heartbeat;
 		const gap = this.#anchor(link, welcome);
 		this.#setState("open");
 		this.#events.emit("welcome", welcome);
 		if (gap !== null && link === this.#link) this.#events.emit("gap", gap);
 		if (link !== this.#link) return;
-		this.#armHeartbeat(link);
+		startHeartbeat(this.#timers, welcome.heartbeat, {
+			ping: () => sendText(link.ws, PING),
+			lastFrameAt: () => link.lastFrameAt,
+			dead: () => this.#linkEnded(link, { kind: "local", cause: "heartbeat_timeout" }),
+		});
 		this.#flush(link);
 	}
 
@@ -405,91 +390,29 @@ export class RoomConnection {
 	}
 
 	#sendEntry(link: Link, entry: OutboxEntry): boolean {
-		if (!send(link.ws, entry.frame)) return false;
+		if (!sendText(link.ws, entry.frame)) return false;
 		entry.sentOn = link.id;
 		return true;
 	}
 
 	#armRetry(link: Link): void {
 		if (this.#timers.has("retry")) return;
-		const delay = this.#backoff.base + fullJitter(this.#rateLimitStrikes++, this.#backoff);
+		const delay = this.#options.backoff.base + fullJitter(this.#rateLimitStrikes++, this.#options.backoff);
 		this.#timers.set("retry", delay, () => {
 			if (link === this.#link && this.#state === "open") this.#flush(link);
 		});
 	}
 
-	/**
-	 * Pings every `heartbeat.interval` (the runtime answers `pong` without waking the room) and
-	 * gives up on the socket when nothing at all arrived for `heartbeat.timeout`: a half-open TCP
-	 * connection otherwise looks open forever.
-	 */
-	#armHeartbeat(link: Link): void {
-		const heartbeat = link.heartbeat;
-		if (heartbeat === null) return;
-		if (heartbeat.interval > 0) {
-			const ping = (): void => {
-				if (link !== this.#link) return;
-				send(link.ws, PING);
-				this.#timers.set("ping", heartbeat.interval, ping);
-			};
-			this.#timers.set("ping", heartbeat.interval, ping);
-		}
-		if (heartbeat.timeout > 0) {
-			link.lastFrameAt = Date.now();
-			const check = (): void => {
-				if (link !== this.#link) return;
-				const silent = Date.now() - link.lastFrameAt;
-				if (silent >= heartbeat.timeout) this.#linkEnded(link, { kind: "local", cause: "heartbeat_timeout" });
-				else this.#timers.set("deadline", heartbeat.timeout - silent, check);
-			};
-			this.#timers.set("deadline", heartbeat.timeout, check);
-		}
-	}
-
 	// ---- helpers -------------------------------------------------------------------------------
 
-	#newId(): string {
-		const uuid = globalThis.crypto?.randomUUID;
-		if (typeof uuid === "function") return globalThis.crypto.randomUUID();
-		this.#generatedIds++;
-		return `${Date.now().toString(36)}-${this.#generatedIds.toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+	/** Read through a method so checks after an `await` are not narrowed away by the compiler. */
+	#isClosed(): boolean {
+		return this.#state === "closed";
 	}
 
 	#log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
-		this.#onLog?.(level, message, { room: this.#room, ...fields });
+		this.#options.onLog?.(level, message, { room: this.#options.room, ...fields });
 	}
-}
-
-function endpointsOf(options: ConnectOptions): readonly string[] {
-	const endpoints = options.endpoints !== undefined && options.endpoints.length > 0 ? [...options.endpoints] : [];
-	if (options.url !== undefined) endpoints.unshift(options.url);
-	if (endpoints.length === 0) throw new TypeError("baton: pass `url` or a non-empty `endpoints`");
-	for (const endpoint of endpoints) assertBaseUrl(endpoint);
-	return endpoints;
-}
-
-function send(ws: WebSocketLike, text: string): boolean {
-	if (ws.readyState !== SOCKET_OPEN) return false;
-	try {
-		ws.send(text);
-		return true;
-	} catch {
-		return false;
-	}
-}
-
-/** Closes a socket the SDK is done with. Always 1000: a client must not send 1006, and 4008 is the server's. */
-function closeSocket(ws: WebSocketLike, reason: string): void {
-	if (ws.readyState >= 2) return;
-	try {
-		ws.close(CloseCode.Normal, reason);
-	} catch {
-		// Already closing; nothing else to do.
-	}
-}
-
-function rejected(code: BatonError["code"], message: string): Promise<never> {
-	return Promise.reject(new BatonError(code, message));
 }
 
 function messageOf(error: unknown): string {

@@ -11,7 +11,9 @@ export type LocalCause =
 	/** No `welcome` within the connect timeout. */
 	| "connect_timeout"
 	/** A live `message` skipped a seq: reconnect with `after` to have the server replay it. */
-	| "sequence_gap";
+	| "sequence_gap"
+	/** The app called `room.reconnect()`. */
+	| "reconnect_requested";
 
 /**
  * The close code a local fault is reported with in the `close` event. The socket itself is
@@ -22,6 +24,7 @@ export const LOCAL_CLOSE_CODE: Record<LocalCause, number> = {
 	heartbeat_timeout: CloseCode.HeartbeatTimeout,
 	connect_timeout: CloseCode.Abnormal,
 	sequence_gap: CloseCode.Normal,
+	reconnect_requested: CloseCode.Normal,
 };
 
 /** Facts about the connection at the moment a link ended, all the policy needs. */
@@ -76,6 +79,9 @@ const BACKOFF_RESUME: CloseReaction = { kind: "resume", delay: "backoff", refres
  */
 export function nextStep(facts: LossFacts): NextStep {
 	const { loss } = facts;
+	if (loss.kind === "local" && loss.cause === "reconnect_requested") {
+		return { kind: "retry", delayMs: 0, refreshToken: false, dropTooLarge: false, nextEndpoint: false };
+	}
 	const reaction = loss.kind === "close" ? closeReaction(loss.code) : BACKOFF_RESUME;
 	const code = loss.kind === "close" ? loss.code : LOCAL_CLOSE_CODE[loss.cause];
 	const reason = loss.kind === "close" ? parseCloseReason(loss.reason) : {};

@@ -1,3 +1,5 @@
+import { CloseCode } from "../protocol/index.ts";
+
 /**
  * The slice of the WebSocket API the SDK uses. Browsers, Workers, Node ≥ 22 and the `ws`
  * package all provide it; tests pass a fake.
@@ -7,17 +9,21 @@ export interface WebSocketLike {
 	readonly readyState: number;
 	send(data: string): void;
 	close(code?: number, reason?: string): void;
-	addEventListener(type: "open" | "message" | "close" | "error", listener: (event: SocketEvent) => void): void;
+	addEventListener(type: "message", listener: (event: SocketMessageEvent) => void): void;
+	addEventListener(type: "close", listener: (event: SocketCloseEvent) => void): void;
+	addEventListener(type: "open" | "error", listener: () => void): void;
 }
 
-/** The fields of open/message/close/error events the SDK reads (each event has the ones of its kind). */
-export interface SocketEvent {
-	/** `message`: a string for text frames. */
-	readonly data?: unknown;
-	/** `close`: the close code. */
-	readonly code?: number;
-	/** `close`: the close reason. */
-	readonly reason?: string;
+/** The part of a `message` event the SDK reads. */
+export interface SocketMessageEvent {
+	/** A string for text frames (binary frames are not part of baton.v1 and are ignored). */
+	readonly data: unknown;
+}
+
+/** The part of a `close` event the SDK reads. */
+export interface SocketCloseEvent {
+	readonly code: number;
+	readonly reason: string;
 }
 
 /** A WebSocket constructor: the global one, `ws`'s, or a test fake. */
@@ -30,4 +36,28 @@ export const SOCKET_OPEN = 1;
 export function globalWebSocket(): WebSocketConstructor | undefined {
 	const candidate: unknown = Reflect.get(globalThis, "WebSocket");
 	return typeof candidate === "function" ? (candidate as WebSocketConstructor) : undefined;
+}
+
+/** Sends a text frame if the socket is open; false when it could not be sent. */
+export function sendText(ws: WebSocketLike, text: string): boolean {
+	if (ws.readyState !== SOCKET_OPEN) return false;
+	try {
+		ws.send(text);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * Closes a socket the SDK is done with. Always 1000: a client must never send the reserved 1006
+ * (RFC 6455 §7.4.1), and 4008 is the server's word; the SDK's `close` event says what happened.
+ */
+export function closeSocket(ws: WebSocketLike, reason: string): void {
+	if (ws.readyState >= 2) return;
+	try {
+		ws.close(CloseCode.Normal, reason);
+	} catch {
+		// Already closing.
+	}
 }

@@ -90,7 +90,8 @@ export function isReservedCloseCode(code: number): boolean {
 /** Codes a peer may legally put in a close frame (RFC 6455 §7.4). */
 export function isSendableCloseCode(code: number): boolean {
 	if (isReservedCloseCode(code)) return false;
-	return (code >= 1000 && code <= 1014) || (code >= 3000 && code <= 4999);
+	// 1004 is reserved too (RFC 6455 §7.4.1); `ws` refuses a close frame carrying it.
+	return (code >= 1000 && code <= 1014 && code !== 1004) || (code >= 3000 && code <= 4999);
 }
 
 /** RFC 6455 §5.5: a control frame payload is ≤ 125 bytes, 2 of them the code. */

@@ -12,6 +12,7 @@ if (!existsSync(devVars)) {
 	copyFileSync(join(root, ".dev.vars.example"), devVars);
 	console.log("created .dev.vars from .dev.vars.example");
 }
+await import("./build-client.mjs");
 const args = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", "8787", "--persist-to", ".wrangler/state", ...process.argv.slice(2)];
 const child = spawn("npx", args, { cwd: root, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));

@@ -27,6 +27,17 @@ export function silenceDeadline(lastLife: number, s: LivenessSettings): number {
 }
 
 /**
+ * When the alarm next needs to look at a socket that was alive at its last run: the latest
+ * moment that still closes it within timeout + interval of its last sign of life. Checking any
+ * sooner would only find it alive again when its client pings every interval; this way a room of
+ * pinging clients costs at most one alarm run per HEARTBEAT_TIMEOUT_MS, and one run closes every
+ * socket whose silence ran out within the same interval.
+ */
+export function silenceCheckTime(lastLife: number, s: LivenessSettings): number {
+	return lastLife + s.timeoutMs + s.intervalMs;
+}
+
+/**
  * The next alarm time from the earliest deadline, no sooner than one interval after the last run
  * (the check cadence bound), and never in the past.
  */

@@ -29,7 +29,7 @@ import { log } from "../../src/log.ts";
 import { parseRoomTarget, type RoomTarget, roomStub } from "../../src/routing.ts";
 import { closeSocket } from "../../src/socket-close.ts";
 import { ATTACHMENT_VERSION, type Attachment, liveAttachment, readAttachment, writeAttachment } from "./attachment.ts";
-import { isSilentTooLong, type LivenessSettings, nextAlarmTime, silenceDeadline, tokenDeadline } from "./liveness.ts";
+import { isSilentTooLong, type LivenessSettings, nextAlarmTime, silenceCheckTime, silenceDeadline, tokenDeadline } from "./liveness.ts";
 import { MessageLog } from "./message-log.ts";
 import { Meta, MetaKey } from "./meta.ts";
 import { countRefusal, countStrike, type RateSettings, takePublishToken } from "./rate-limit.ts";
@@ -173,7 +173,10 @@ export class Room extends DurableObject<Env> {
 		const fresh = crypto.randomUUID();
 		const candidates = info.resumeSession === null ? [fresh] : [info.resumeSession, fresh];
 		const tokens = await Promise.all(
-			candidates.map((session) => signResumeToken({ room: info.room, sub: info.sub, session, exp: now + this.config.resumeWindowMs }, secret)),
+			// No expiry of its own: the resume window runs from the session's last close, which a token
+			// issued now cannot know. The session record enforces it (Sessions.isResumable); a token
+			// expiring at "now + window" refused every connection older than the window.
+			candidates.map((session) => signResumeToken({ room: info.room, sub: info.sub, session, exp: Number.MAX_SAFE_INTEGER }, secret)),
 		);
 
 		const at = Date.now();
@@ -319,15 +322,18 @@ export class Room extends DurableObject<Env> {
 	}
 
 	override async webSocketClose(ws: WebSocket, code: number, _reason: string, _wasClean: boolean): Promise<void> {
+		const serverClosed = readAttachment(ws)?.closedWith !== undefined;
 		this.socketGone(ws, code);
-		// Complete the closing handshake (a no-op where the runtime already answered it).
-		closeSocket(ws, code === 1005 || code === 1006 ? CloseCode.Normal : code);
+		// Complete a peer-initiated closing handshake (a no-op where the runtime already answered it).
+		if (!serverClosed) closeSocket(ws, code === 1005 || code === 1006 ? CloseCode.Normal : code);
 		await this.disarmIfEmpty();
+		await this.armForLeaves(Date.now());
 	}
 
 	override async webSocketError(ws: WebSocket, _error: unknown): Promise<void> {
 		this.socketGone(ws, CloseCode.Abnormal);
 		await this.disarmIfEmpty();
+		await this.armForLeaves(Date.now());
 	}
 
 	/** The peer closed or the socket failed: clean up once, whichever event came first. */
@@ -367,6 +373,17 @@ export class Room extends DurableObject<Env> {
 		await this.ctx.storage.setAlarm(at);
 	}
 
+	/**
+	 * A sub whose last socket went is announced as `leave` once its grace ends, so the alarm must
+	 * be due by then (otherwise it would wait for the next heartbeat deadline, up to a timeout
+	 * later). Every close the room sends is answered by the peer, so this runs for those too.
+	 */
+	private async armForLeaves(now: number): Promise<void> {
+		const leaveAt = this.presence.nextLeaveAt();
+		if (leaveAt === null || this.liveSockets().length === 0) return;
+		await this.armAlarmBy(leaveAt, now);
+	}
+
 	/** A room with no sockets has no alarm pending (CONTRACT.md §7). */
 	private async disarmIfEmpty(): Promise<void> {
 		if (this.liveSockets().length > 0) return;
@@ -396,7 +413,7 @@ export class Room extends DurableObject<Env> {
 				this.closeConnection(ws, a, CloseCode.Unauthorized, { code: ErrorCode.Unauthorized });
 				continue;
 			}
-			earliest = Math.min(earliest, silenceDeadline(lastLife, this.liveness), tokenDeadline(a.exp));
+			earliest = Math.min(earliest, silenceCheckTime(lastLife, this.liveness), tokenDeadline(a.exp));
 		}
 		for (const leave of this.presence.takeDueLeaves(now)) this.broadcast({ type: MessageType.Presence, event: "leave", ...leave });
 		this.sessions.pruneExpired(now);

@@ -13,7 +13,9 @@ export function decodeBase64Url(text: string): Uint8Array | null {
 		const bin = atob(b64);
 		const out = new Uint8Array(bin.length);
 		for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-		return out;
+		// Canonical form only: atob ignores the unused low bits of the last character, so without
+		// this two different strings decode to one signature (an altered token would verify).
+		return encodeBase64Url(out) === text ? out : null;
 	} catch {
 		return null;
 	}

@@ -11,6 +11,7 @@ import type { GatewayEnv } from "./context.ts";
 import { originAllowed } from "./origin.ts";
 import { gatewayRegion } from "./region.ts";
 import { admin } from "./routes/admin.ts";
+import { dev } from "./routes/dev.ts";
 import { health } from "./routes/health.ts";
 import { rooms } from "./routes/rooms.ts";
 
@@ -32,6 +33,7 @@ export function createGateway(): Hono<GatewayEnv> {
 	app.route("/", health);
 	app.route("/", rooms);
 	app.route("/", admin);
+	app.route("/", dev);
 
 	app.notFound(() => errorResponse(ErrorCode.NotFound, "not found"));
 	app.onError((err, c) => {

@@ -1,0 +1,66 @@
+import { vi } from "vitest";
+import { type ConnectOptions, connect, type Room, type RoomEvents } from "../../client/index.ts";
+import { FakeWebSocket } from "./fake-websocket.ts";
+
+/** Every event a room emitted, by type, in order. */
+export type Recorded = { [K in keyof RoomEvents]: RoomEvents[K][] };
+
+/** Subscribes to every event type and records the payloads. */
+export function record(room: Room): Recorded {
+	const recorded: Recorded = { welcome: [], message: [], presence: [], state: [], error: [], close: [], gap: [] };
+	room.on("welcome", (p) => recorded.welcome.push(p));
+	room.on("message", (p) => recorded.message.push(p));
+	room.on("presence", (p) => recorded.presence.push(p));
+	room.on("state", (p) => recorded.state.push(p));
+	room.on("error", (p) => recorded.error.push(p));
+	room.on("close", (p) => recorded.close.push(p));
+	room.on("gap", (p) => recorded.gap.push(p));
+	return recorded;
+}
+
+/** Connects with a FakeWebSocket and sensible test defaults; any option can be overridden. */
+export function start(options: Partial<ConnectOptions> = {}): { room: Room; events: Recorded } {
+	const room = connect({ url: "http://127.0.0.1:8787", room: "lobby", token: "token-1", WebSocket: FakeWebSocket, ...options });
+	return { room, events: record(room) };
+}
+
+/** Runs microtasks and timers due now (the SDK dials from a microtask). */
+export async function settle(): Promise<void> {
+	await vi.advanceTimersByTimeAsync(0);
+}
+
+/** Connects and answers the first dial with a welcome. */
+export async function startOpen(
+	options: Partial<ConnectOptions> = {},
+	welcome: Parameters<FakeWebSocket["welcome"]>[0] = {},
+): Promise<{ room: Room; events: Recorded; ws: FakeWebSocket }> {
+	const started = start(options);
+	await settle();
+	const ws = FakeWebSocket.last;
+	ws.welcome(welcome);
+	return { ...started, ws };
+}
+
+/** Messages delivered to the app, as seq numbers. */
+export function seqs(events: Recorded): number[] {
+	return events.message.map((m) => m.seq);
+}
+
+/**
+ * Asserts that the SDK dials its next socket exactly `ms` from now: not a millisecond earlier.
+ * Returns the new socket.
+ */
+export async function expectRedialAfter(ms: number): Promise<FakeWebSocket> {
+	const before = FakeWebSocket.instances.length;
+	if (ms > 0) {
+		await vi.advanceTimersByTimeAsync(ms - 1);
+		if (FakeWebSocket.instances.length !== before) throw new Error(`redialed before ${ms} ms`);
+		await vi.advanceTimersByTimeAsync(1);
+	} else {
+		await settle();
+	}
+	if (FakeWebSocket.instances.length !== before + 1) {
+		throw new Error(`expected a redial after ${ms} ms; sockets: ${before} → ${FakeWebSocket.instances.length}`);
+	}
+	return FakeWebSocket.last;
+}
