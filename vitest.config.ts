@@ -25,6 +25,11 @@ export default defineConfig({
 								RATE_LIMIT_BURST: "40",
 								HISTORY_LIMIT: "50",
 								MAX_MESSAGE_BYTES: "4096",
+								// The pool also reads a local .dev.vars; pin what it could differ in, so a clean
+								// clone (CI) and a dev checkout run the same configuration.
+								BATON_DEV_TOKENS: "false",
+								// Small, so test/workers/room.test.ts can fill a room (room_full → 1013).
+								MAX_CONNECTIONS_PER_ROOM: "6",
 							},
 						},
 					}),

@@ -1,0 +1,165 @@
+/**
+ * The gateway's pure input handling: room names, numeric query parameters, where a token is
+ * found (§4, §9), the origin allow-list, configuration parsing (§2) and the trusted connect header.
+ */
+import { describe, expect, it, vi } from "vitest";
+import { isValidRoomName, roomMessagesPath, roomSocketPath } from "../../protocol/paths.ts";
+import { type ConfigEnv, readConfig } from "../../src/config.ts";
+import { originAllowed } from "../../src/gateway/origin.ts";
+import { parseNonNegativeInt } from "../../src/gateway/params.ts";
+import { findToken, offersBatonProtocol } from "../../src/gateway/token-lookup.ts";
+import { type ConnectInfo, decodeConnectInfo, encodeConnectInfo } from "../../src/internal.ts";
+
+const quietConfig = (env: ConfigEnv) => {
+	const spies = [vi.spyOn(console, "warn").mockImplementation(() => {}), vi.spyOn(console, "error").mockImplementation(() => {})];
+	try {
+		return readConfig(env);
+	} finally {
+		for (const s of spies) s.mockRestore();
+	}
+};
+
+describe("room names", () => {
+	it.each(["a", "A", "0", "lobby", "team-x", "a.b:c_d-e", `a${"b".repeat(127)}`])("accepts %s", (name) => {
+		expect(isValidRoomName(name)).toBe(true);
+	});
+
+	it.each(["", "-a", ".a", "_a", ":a", "a b", "a/b", "a@1", "é", "a\n", `a${"b".repeat(128)}`])("refuses %j", (name) => {
+		expect(isValidRoomName(name)).toBe(false);
+	});
+
+	it("builds encoded paths", () => {
+		expect(roomSocketPath("a:b")).toBe("/v1/rooms/a%3Ab/ws");
+		expect(roomMessagesPath("lobby")).toBe("/v1/rooms/lobby/messages");
+	});
+});
+
+describe("parseNonNegativeInt", () => {
+	it("reads absent as null and digits as numbers", () => {
+		expect(parseNonNegativeInt(null)).toBeNull();
+		expect(parseNonNegativeInt("0")).toBe(0);
+		expect(parseNonNegativeInt("42")).toBe(42);
+		expect(parseNonNegativeInt("007")).toBe(7);
+	});
+
+	it.each(["", "-1", "+1", "1.5", "1e3", "abc", " 1", "0x10", "1".repeat(16)])("refuses %j as invalid", (raw) => {
+		expect(parseNonNegativeInt(raw)).toBe("invalid");
+	});
+});
+
+describe("findToken", () => {
+	const req = (headers: Record<string, string>, query = "") => {
+		const url = new URL(`http://x/v1/rooms/r/ws${query}`);
+		return [new Request(url, { headers }), url] as const;
+	};
+
+	it("looks in the header first, then ?token=, then the subprotocol", () => {
+		expect(findToken(...req({ Authorization: "Bearer h" }, "?token=q"))).toEqual({ place: "header", token: "h" });
+		expect(findToken(...req({ "Sec-WebSocket-Protocol": "baton.v1, baton.auth.s" }, "?token=q"))).toEqual({ place: "query", token: "q" });
+		expect(findToken(...req({ "Sec-WebSocket-Protocol": "baton.v1, baton.auth.s" }))).toEqual({ place: "subprotocol", token: "s" });
+		expect(findToken(...req({}))).toBeNull();
+	});
+
+	it("the first place that holds something is the only one used, even when it is not a token", () => {
+		expect(findToken(...req({ Authorization: "Basic abc" }, "?token=q"))).toEqual({ place: "header", token: "" });
+		expect(findToken(...req({ Authorization: "Bearer" }, "?token=q"))).toEqual({ place: "header", token: "" });
+		expect(findToken(...req({}, "?token=&x=1"))).toEqual({ place: "query", token: "" });
+	});
+
+	it("accepts any case of Bearer and extra spaces", () => {
+		expect(findToken(...req({ Authorization: "bearer   t" }))?.token).toBe("t");
+	});
+
+	it("reads whether baton.v1 was offered", () => {
+		expect(offersBatonProtocol(new Request("http://x", { headers: { "Sec-WebSocket-Protocol": "baton.auth.t,baton.v1" } }))).toBe(true);
+		expect(offersBatonProtocol(new Request("http://x", { headers: { "Sec-WebSocket-Protocol": "baton.v2" } }))).toBe(false);
+		expect(offersBatonProtocol(new Request("http://x"))).toBe(false);
+	});
+});
+
+describe("originAllowed", () => {
+	const config = quietConfig({ BATON_ALLOWED_ORIGINS: "https://app.example, http://127.0.0.1:8787" });
+	const withOrigin = (origin?: string) => new Request("http://x", origin === undefined ? {} : { headers: { Origin: origin } });
+
+	it("allows requests without Origin and exact matches only", () => {
+		expect(originAllowed(withOrigin(), config)).toBe(true);
+		expect(originAllowed(withOrigin("https://app.example"), config)).toBe(true);
+		expect(originAllowed(withOrigin("http://127.0.0.1:8787"), config)).toBe(true);
+		expect(originAllowed(withOrigin("https://app.example.evil"), config)).toBe(false);
+		expect(originAllowed(withOrigin("http://app.example"), config)).toBe(false);
+		expect(originAllowed(withOrigin("null"), config)).toBe(false);
+	});
+
+	it("* allows every origin", () => {
+		expect(originAllowed(withOrigin("https://any.example"), quietConfig({ BATON_ALLOWED_ORIGINS: "*" }))).toBe(true);
+		expect(originAllowed(withOrigin("https://any.example"), quietConfig({}))).toBe(true);
+	});
+});
+
+describe("readConfig", () => {
+	it("uses the §2 defaults", () => {
+		expect(quietConfig({ BATON_JWT_SECRET: "s" })).toMatchObject({
+			jwtSecret: "s",
+			adminToken: null,
+			allowedOrigins: "*",
+			region: null,
+			regions: ["wnam", "weur", "apac"],
+			heartbeatIntervalMs: 30_000,
+			heartbeatTimeoutMs: 90_000,
+			maxMessageBytes: 65_536,
+			historyLimit: 1000,
+			resumeWindowMs: 600_000,
+			rateLimitPerSec: 20,
+			rateLimitBurst: 40,
+			maxConnectionsPerRoom: 5000,
+		});
+	});
+
+	it("fails closed without a secret: jwtSecret is null (a blank one too)", () => {
+		expect(quietConfig({}).jwtSecret).toBeNull();
+		expect(quietConfig({ BATON_JWT_SECRET: "   " }).jwtSecret).toBeNull();
+	});
+
+	it.each(["0", "-5", "1.5", "abc"])("falls back to the default for the invalid number %j", (raw) => {
+		expect(quietConfig({ HISTORY_LIMIT: raw }).historyLimit).toBe(1000);
+	});
+
+	it("ignores unknown regions and an unknown BATON_REGION", () => {
+		const c = quietConfig({ BATON_REGIONS: "weur, mars ,apac", BATON_REGION: "mars" });
+		expect(c.regions).toEqual(["weur", "apac"]);
+		expect(c.region).toBeNull();
+	});
+
+	it("never lets the heartbeat timeout default below the interval", () => {
+		expect(quietConfig({ HEARTBEAT_INTERVAL_MS: "120000" }).heartbeatTimeoutMs).toBe(120_000);
+	});
+});
+
+describe("the gateway → room connect header", () => {
+	const info: ConnectInfo = {
+		room: "lobby",
+		sub: "alice",
+		name: "Ålice \u{1F600}",
+		exp: 1_800_000_000,
+		resumeSession: null,
+		after: 3,
+		region: "wnam",
+		homeHint: "weur",
+		subprotocol: true,
+	};
+
+	it("round-trips, non-ASCII names included", () => {
+		expect(decodeConnectInfo(encodeConnectInfo(info))).toEqual(info);
+		expect(decodeConnectInfo(encodeConnectInfo({ ...info, resumeSession: "s", after: null }))).toEqual({ ...info, resumeSession: "s", after: null });
+	});
+
+	it.each([
+		["absent", null],
+		["not JSON", "%7Bnope"],
+		["bad percent-encoding", "%E0%A4%A"],
+		["a missing field", encodeURIComponent(JSON.stringify({ ...info, sub: undefined }))],
+		["a wrong type", encodeURIComponent(JSON.stringify({ ...info, exp: "1" }))],
+	])("is refused (null) when %s", (_name, header) => {
+		expect(decodeConnectInfo(header)).toBeNull();
+	});
+});

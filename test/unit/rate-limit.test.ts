@@ -1,0 +1,144 @@
+/**
+ * Per-connection limits as pure functions over the attachment (CONTRACT.md §5, §9): the publish
+ * token bucket, the 4009 refusal counter and the 1008 protocol-error strikes.
+ */
+import { describe, expect, it } from "vitest";
+import { ATTACHMENT_VERSION, type Attachment, readAttachment } from "../../durable-objects/room/attachment.ts";
+import { countRefusal, countStrike, MAX_STRIKES, REFUSAL_WINDOW_MS, STRIKE_WINDOW_MS, takePublishToken } from "../../durable-objects/room/rate-limit.ts";
+
+const RATE = { perSec: 20, burst: 40 };
+const T0 = 1_800_000_000_000;
+
+function fresh(overrides: Partial<Attachment> = {}): Attachment {
+	return {
+		v: ATTACHMENT_VERSION,
+		session: "s",
+		sub: "alice",
+		name: "alice",
+		exp: T0 / 1000 + 3600,
+		connectedAt: T0,
+		lastSeen: T0,
+		tokens: RATE.burst,
+		tokensAt: T0,
+		strikes: [],
+		refusals: 0,
+		refusalsAt: 0,
+		...overrides,
+	};
+}
+
+describe("takePublishToken", () => {
+	it("allows a full burst at one instant, then refuses", () => {
+		const a = fresh();
+		for (let i = 0; i < RATE.burst; i++) expect(takePublishToken(a, T0, RATE), `publish ${i}`).toBe(true);
+		expect(takePublishToken(a, T0, RATE)).toBe(false);
+		expect(takePublishToken(a, T0, RATE)).toBe(false);
+	});
+
+	it("refills at RATE_LIMIT_PER_SEC: one token every 50 ms at 20/s", () => {
+		const a = fresh({ tokens: 0 });
+		expect(takePublishToken(a, T0 + 49, RATE)).toBe(false);
+		expect(takePublishToken(a, T0 + 50, RATE)).toBe(true);
+		expect(takePublishToken(a, T0 + 50, RATE)).toBe(false);
+		expect(takePublishToken(a, T0 + 100, RATE)).toBe(true);
+	});
+
+	it("sustains exactly the rate over a long run", () => {
+		const a = fresh({ tokens: 0 });
+		let accepted = 0;
+		for (let t = 1; t <= 10_000; t++) if (takePublishToken(a, T0 + t, RATE)) accepted++;
+		expect(accepted).toBe(200);
+	});
+
+	it("never holds more than the burst, however long the connection idled", () => {
+		const a = fresh({ tokens: 0 });
+		const later = T0 + 3_600_000;
+		let accepted = 0;
+		while (takePublishToken(a, later, RATE)) accepted++;
+		expect(accepted).toBe(RATE.burst);
+	});
+
+	it("a clock that goes backwards refills nothing", () => {
+		const a = fresh({ tokens: 0, tokensAt: T0 });
+		expect(takePublishToken(a, T0 - 10_000, RATE)).toBe(false);
+		expect(a.tokens).toBe(0);
+	});
+});
+
+describe("countRefusal", () => {
+	it(`closes (true) on the refusal after 2 × burst within ${REFUSAL_WINDOW_MS} ms`, () => {
+		const a = fresh();
+		for (let i = 1; i <= 2 * RATE.burst; i++) expect(countRefusal(a, T0 + i, RATE), `refusal ${i}`).toBe(false);
+		expect(countRefusal(a, T0 + 2 * RATE.burst + 1, RATE)).toBe(true);
+	});
+
+	it("starts a new window once the old one is over", () => {
+		const a = fresh();
+		for (let i = 0; i < 2 * RATE.burst; i++) countRefusal(a, T0, RATE);
+		expect(countRefusal(a, T0 + REFUSAL_WINDOW_MS + 1, RATE)).toBe(false);
+		expect(a.refusals).toBe(1);
+	});
+
+	it("keeps counting within the window (a refusal exactly at its end still counts)", () => {
+		const a = fresh();
+		for (let i = 0; i < 2 * RATE.burst; i++) countRefusal(a, T0, RATE);
+		expect(countRefusal(a, T0 + REFUSAL_WINDOW_MS, RATE)).toBe(true);
+	});
+});
+
+describe("countStrike", () => {
+	it(`the ${MAX_STRIKES}th protocol error within ${STRIKE_WINDOW_MS} ms closes (true); the 9 before do not`, () => {
+		const a = fresh();
+		for (let i = 0; i < MAX_STRIKES - 1; i++) expect(countStrike(a, T0 + i * 1000)).toBe(false);
+		expect(countStrike(a, T0 + 59_000)).toBe(true);
+	});
+
+	it("forgets strikes older than 60 s", () => {
+		const a = fresh();
+		for (let i = 0; i < MAX_STRIKES - 1; i++) countStrike(a, T0);
+		expect(countStrike(a, T0 + STRIKE_WINDOW_MS)).toBe(false);
+		expect(a.strikes).toEqual([T0 + STRIKE_WINDOW_MS]);
+	});
+
+	it("spread out errors never close: one every 7 s keeps at most 9 in any minute", () => {
+		const a = fresh();
+		for (let i = 0; i < 100; i++) expect(countStrike(a, T0 + i * 7000)).toBe(false);
+	});
+
+	it("keeps at most ten timestamps, so the attachment stays small", () => {
+		const a = fresh();
+		for (let i = 0; i < 50; i++) countStrike(a, T0 + i);
+		expect(a.strikes.length).toBeLessThanOrEqual(MAX_STRIKES);
+	});
+});
+
+describe("readAttachment", () => {
+	const socket = (value: unknown, throws = false) =>
+		({
+			deserializeAttachment: () => {
+				if (throws) throw new Error("closed");
+				return value;
+			},
+		}) as unknown as WebSocket;
+
+	it("returns a valid attachment as is", () => {
+		const a = fresh({ closedWith: 1000 });
+		expect(readAttachment(socket(a))).toEqual(a);
+	});
+
+	it.each([
+		["null", null],
+		["a string", "x"],
+		["another version", { ...fresh(), v: 2 }],
+		["a missing session", { ...fresh(), session: undefined }],
+		["a non-numeric exp", { ...fresh(), exp: "1" }],
+		["strikes that are not numbers", { ...fresh(), strikes: ["a"] }],
+		["a non-numeric closedWith", { ...fresh(), closedWith: "1000" }],
+	])("returns null instead of throwing for %s", (_name, value) => {
+		expect(readAttachment(socket(value))).toBeNull();
+	});
+
+	it("returns null when the runtime throws", () => {
+		expect(readAttachment(socket(fresh(), true))).toBeNull();
+	});
+});
