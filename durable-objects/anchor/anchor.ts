@@ -26,11 +26,16 @@ const REGISTRY_TOUCH_INTERVAL_MS = 60_000;
 
 type Phase = "copying" | "flipped";
 
+const CLEAR_MIGRATION = "UPDATE route SET mig_from = NULL, mig_from_gen = NULL, mig_to = NULL, mig_gen = NULL, mig_phase = NULL WHERE id = 1";
+
 interface RouteRow {
 	room: string;
 	home: string;
 	gen: number;
+	/** Highest generation ever started: a retried migration never reuses a rolled-back object. */
+	max_gen: number;
 	mig_from: string | null;
+	mig_from_gen: number | null;
 	mig_to: string | null;
 	mig_gen: number | null;
 	mig_phase: Phase | null;
@@ -48,7 +53,7 @@ export class RoomAnchor extends DurableObject<Env> {
 		super(ctx, env);
 		ctx.storage.sql.exec(
 			`CREATE TABLE IF NOT EXISTS route (id INTEGER PRIMARY KEY CHECK (id = 1), room TEXT NOT NULL, home TEXT NOT NULL, gen INTEGER NOT NULL,
-			 mig_from TEXT, mig_to TEXT, mig_gen INTEGER, mig_phase TEXT, touched_at INTEGER NOT NULL)`,
+			 max_gen INTEGER NOT NULL DEFAULT 0, mig_from TEXT, mig_from_gen INTEGER, mig_to TEXT, mig_gen INTEGER, mig_phase TEXT, touched_at INTEGER NOT NULL)`,
 		);
 	}
 
@@ -102,8 +107,17 @@ export class RoomAnchor extends DurableObject<Env> {
 		if (row.home === to) return { ok: false, code: ErrorCode.AlreadyThere };
 
 		const from: RoomTarget = { home: row.home, gen: row.gen };
-		const next: RoomTarget = { home: to, gen: row.gen + 1 };
-		this.ctx.storage.sql.exec("UPDATE route SET mig_from = ?, mig_to = ?, mig_gen = ?, mig_phase = 'copying' WHERE id = 1", from.home, next.home, next.gen);
+		// A fresh generation per attempt: location hints only apply when an object is created, so an
+		// object left behind by a rolled-back attempt (possibly created elsewhere) is never reused.
+		const next: RoomTarget = { home: to, gen: Math.max(row.gen, row.max_gen) + 1 };
+		this.ctx.storage.sql.exec(
+			"UPDATE route SET max_gen = ?, mig_from = ?, mig_from_gen = ?, mig_to = ?, mig_gen = ?, mig_phase = 'copying' WHERE id = 1",
+			next.gen,
+			from.home,
+			from.gen,
+			next.home,
+			next.gen,
+		);
 		await this.ctx.storage.setAlarm(Date.now() + RECOVERY_DELAY_MS);
 		log.info("migrate_start", { room, from: from.home, to, gen: next.gen });
 
@@ -125,7 +139,7 @@ export class RoomAnchor extends DurableObject<Env> {
 
 		this.ctx.storage.sql.exec("UPDATE route SET home = ?, gen = ?, mig_phase = 'flipped' WHERE id = 1", next.home, next.gen);
 		const { moved } = await oldRoom.completeMove(next);
-		this.ctx.storage.sql.exec("UPDATE route SET mig_from = NULL, mig_to = NULL, mig_gen = NULL, mig_phase = NULL WHERE id = 1");
+		this.ctx.storage.sql.exec(CLEAR_MIGRATION);
 		await this.ctx.storage.deleteAlarm();
 		this.ctx.waitUntil(
 			registryStub(this.env, room)
@@ -149,16 +163,17 @@ export class RoomAnchor extends DurableObject<Env> {
 	 */
 	private async recover(): Promise<RouteRow | null> {
 		const row = this.row();
-		if (row === null || row.mig_phase === null || row.mig_from === null || row.mig_to === null || row.mig_gen === null) return row;
+		if (row === null || row.mig_phase === null || row.mig_from === null || row.mig_from_gen === null || row.mig_to === null || row.mig_gen === null) return row;
 		const room = row.room;
+		const old = roomStub(this.env, room, { home: row.mig_from, gen: row.mig_from_gen });
 		if (row.mig_phase === "copying") {
-			await roomStub(this.env, room, { home: row.mig_from, gen: row.gen }).unfreeze();
+			await old.unfreeze();
 			log.warn("migrate_rolled_back", { room, from: row.mig_from, to: row.mig_to });
 		} else {
-			await roomStub(this.env, room, { home: row.mig_from, gen: row.mig_gen - 1 }).completeMove({ home: row.mig_to, gen: row.mig_gen });
+			await old.completeMove({ home: row.mig_to, gen: row.mig_gen });
 			log.warn("migrate_rolled_forward", { room, from: row.mig_from, to: row.mig_to });
 		}
-		this.ctx.storage.sql.exec("UPDATE route SET mig_from = NULL, mig_to = NULL, mig_gen = NULL, mig_phase = NULL WHERE id = 1");
+		this.ctx.storage.sql.exec(CLEAR_MIGRATION);
 		return this.row();
 	}
 

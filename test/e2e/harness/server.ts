@@ -136,7 +136,10 @@ export class DevServer {
 		if (!res.ok) throw new Error(`healthz answered ${res.status}`);
 	}
 
-	private onLine(line: string): void {
+	private onLine(raw: string): void {
+		// wrangler boxes warn/error lines in ANSI colour even with NO_COLOR set.
+		// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI escapes on purpose
+		const line = raw.replace(/\u001b\[[0-9;]*m/g, "");
 		const start = line.indexOf("{");
 		if (start === -1) return;
 		try {

@@ -1,0 +1,405 @@
+/**
+ * A local multi-region cluster for end-to-end tests (CONTRACT.md §8), laid out like
+ * `npm run dev:regions`: ONE `wrangler dev` process hosting every Durable Object (rooms, anchors,
+ * registry) with persisted storage, and one `wrangler dev` gateway per region bound to it through
+ * wrangler's dev registry. Every cluster has its own temp registry dir (`WRANGLER_REGISTRY_PATH`),
+ * persist dir, free ports and gateway names, so clusters of parallel runs never see each other.
+ *
+ * Faults: `stopGateway(region)` is SIGKILL to that gateway's process group (a region outage:
+ * its clients see 1006); `killRooms()` / `restartRooms()` crash the room host and start it again
+ * on the same port and storage.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, utimesSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { stripVTControlCharacters } from "node:util";
+import { mintToken } from "./client.ts";
+import { freePort, type LogLine, TEST_ADMIN_TOKEN, TEST_SECRET } from "./server.ts";
+
+const ROOT = resolve(import.meta.dirname, "../../..");
+const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
+const START_TIMEOUT_MS = 60_000;
+/** How long a gateway may take to see the rooms worker in the dev registry. */
+const WARM_UP_TIMEOUT_MS = 30_000;
+const WARM_UP_RETRY_MS = 200;
+/** Raw output kept per process, for diagnostics. */
+const OUTPUT_KEEP_CHARS = 200_000;
+/** The rooms worker's name (regions/wrangler.rooms.toml), as registered in the dev registry. */
+const ROOMS_WORKER = "baton-rooms";
+
+export const CLUSTER_REGIONS = ["wnam", "weur", "apac"] as const;
+export type ClusterRegion = (typeof CLUSTER_REGIONS)[number];
+
+/** The argument builders of scripts/regions.mjs (shared with `npm run dev:regions`). */
+interface RegionsScript {
+	roomsArgs(root: string, opts: { port: number; inspectorPort: number; persistTo: string; vars?: Record<string, string> }): string[];
+	gatewayArgs(root: string, region: string, opts: { port: number; inspectorPort: number; vars?: Record<string, string>; suffix?: string }): string[];
+}
+
+/** Loaded by URL: the script is plain JS without declarations, typed by the interface above. */
+async function regionsScript(): Promise<RegionsScript> {
+	return (await import(pathToFileURL(join(ROOT, "scripts/regions.mjs")).href)) as RegionsScript;
+}
+
+export interface ClusterOptions {
+	/** Worker vars for every process (`--var NAME:VALUE`). */
+	vars?: Record<string, string>;
+	/** Extra vars for the rooms process only (e.g. `BATON_FAULT_PAUSE_BEFORE_FLIP_MS`). */
+	roomsVars?: Record<string, string>;
+	/** Regions to start a gateway for (default all three). */
+	regions?: readonly ClusterRegion[];
+}
+
+export interface Endpoint {
+	url: string;
+	wsUrl: string;
+}
+
+/** One `wrangler dev` process: launch, structured logs, SIGKILL of its group, relaunch. */
+class WranglerProcess {
+	readonly logs: LogLine[] = [];
+	output = "";
+	private child: ChildProcess | null = null;
+	private exited: Promise<void> = Promise.resolve();
+	private logWaiters: Array<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
+
+	constructor(
+		readonly label: string,
+		readonly port: number,
+		private readonly env: NodeJS.ProcessEnv,
+	) {}
+
+	get url(): string {
+		return `http://127.0.0.1:${this.port}`;
+	}
+
+	get running(): boolean {
+		return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+	}
+
+	get pid(): number | undefined {
+		return this.child?.pid;
+	}
+
+	/** Starts wrangler with `args` and resolves once it printed "Ready on" and `/healthz` answers. */
+	async launch(args: string[]): Promise<void> {
+		const child = spawn(process.execPath, [WRANGLER, ...args], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: this.env });
+		this.child = child;
+		this.exited = new Promise((res) => child.once("exit", () => res()));
+		let buffered = "";
+		const onData = (chunk: Buffer) => {
+			const text = chunk.toString();
+			this.output = (this.output + text).slice(-OUTPUT_KEEP_CHARS);
+			buffered += text;
+			const lines = buffered.split("\n");
+			buffered = lines.pop() ?? "";
+			for (const line of lines) this.onLine(line);
+		};
+		child.stdout?.on("data", onData);
+		child.stderr?.on("data", onData);
+		await new Promise<void>((res, rej) => {
+			const timer = setTimeout(() => rej(new Error(`${this.label}: not ready after ${START_TIMEOUT_MS} ms:\n${this.output.slice(-3000)}`)), START_TIMEOUT_MS);
+			const check = (chunk: Buffer) => {
+				if (!chunk.toString().includes("Ready on")) return;
+				clearTimeout(timer);
+				child.stdout?.off("data", check);
+				res();
+			};
+			child.stdout?.on("data", check);
+			child.once("exit", (code) => {
+				clearTimeout(timer);
+				rej(new Error(`${this.label}: wrangler exited with ${code}:\n${this.output.slice(-3000)}`));
+			});
+		});
+		const res = await fetch(`${this.url}/healthz`);
+		if (!res.ok) throw new Error(`${this.label}: /healthz answered ${res.status}: ${await res.text()}`);
+	}
+
+	/** Wrangler prints warn/error lines inside a colored box: strip the escapes and the frame. */
+	private onLine(raw: string): void {
+		const line = stripVTControlCharacters(raw);
+		const start = line.indexOf("{");
+		const end = line.lastIndexOf("}");
+		if (start === -1 || end < start) return;
+		try {
+			const value: unknown = JSON.parse(line.slice(start, end + 1));
+			if (typeof value !== "object" || value === null || typeof (value as LogLine).event !== "string") return;
+			const entry = value as LogLine;
+			this.logs.push(entry);
+			this.logWaiters = this.logWaiters.filter((w) => {
+				if (!w.pred(entry)) return true;
+				w.resolve(entry);
+				return false;
+			});
+		} catch {
+			// Not a JSON log line.
+		}
+	}
+
+	waitForLog(pred: (l: LogLine) => boolean, timeoutMs: number, what: string): Promise<LogLine> {
+		const seen = this.logs.find(pred);
+		if (seen) return Promise.resolve(seen);
+		return new Promise((res, rej) => {
+			const timer = setTimeout(() => {
+				this.logWaiters = this.logWaiters.filter((w) => w.resolve !== done);
+				rej(new Error(`${this.label}: timed out after ${timeoutMs} ms waiting for ${what}; last logs: ${JSON.stringify(this.logs.slice(-10))}`));
+			}, timeoutMs);
+			const done = (l: LogLine) => {
+				clearTimeout(timer);
+				res(l);
+			};
+			this.logWaiters.push({ pred, resolve: done });
+		});
+	}
+
+	/** SIGKILL the process group: no graceful shutdown, no close frames. */
+	async kill(): Promise<void> {
+		const child = this.child;
+		if (child === null) return;
+		if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+			try {
+				process.kill(-child.pid, "SIGKILL");
+			} catch {
+				child.kill("SIGKILL");
+			}
+			await this.exited;
+		}
+		this.child = null;
+	}
+}
+
+/** Process groups still alive, killed if the test process exits without `stop()`. */
+const liveGroups = new Set<WranglerProcess>();
+let exitHookInstalled = false;
+function trackForExit(p: WranglerProcess): void {
+	liveGroups.add(p);
+	if (exitHookInstalled) return;
+	exitHookInstalled = true;
+	process.once("exit", () => {
+		for (const g of liveGroups) {
+			const pid = g.pid;
+			if (pid === undefined || !g.running) continue;
+			try {
+				process.kill(-pid, "SIGKILL");
+			} catch {
+				// Already gone.
+			}
+		}
+	});
+}
+
+export class RegionCluster {
+	private readonly gateways = new Map<ClusterRegion, WranglerProcess>();
+	private rooms: WranglerProcess;
+	private roomsVars: Record<string, string>;
+	private readonly warmUpRoom: string;
+
+	private constructor(
+		private readonly script: RegionsScript,
+		private readonly baseDir: string,
+		private readonly suffix: string,
+		private readonly vars: Record<string, string>,
+		roomsVars: Record<string, string>,
+		roomsPort: number,
+	) {
+		this.roomsVars = roomsVars;
+		this.rooms = new WranglerProcess("rooms", roomsPort, this.processEnv());
+		this.warmUpRoom = `warmup${suffix}`;
+	}
+
+	/** Starts the rooms process and one gateway per region, each gateway warmed up through the registry. */
+	static async start(opts: ClusterOptions = {}): Promise<RegionCluster> {
+		const script = await regionsScript();
+		const baseDir = mkdtempSync(join(tmpdir(), "baton-cluster-"));
+		const suffix = `-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+		const vars = { BATON_JWT_SECRET: TEST_SECRET, BATON_ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...opts.vars };
+		const cluster = new RegionCluster(script, baseDir, suffix, vars, opts.roomsVars ?? {}, await freePort());
+		try {
+			// All at once: a gateway that is up before the rooms process retries its warm-up request.
+			await Promise.all([cluster.launchRooms(), ...(opts.regions ?? CLUSTER_REGIONS).map(async (region) => cluster.startGateway(region, await freePort()))]);
+		} catch (err) {
+			await cluster.stop();
+			throw err;
+		}
+		return cluster;
+	}
+
+	private get persistDir(): string {
+		return join(this.baseDir, "state");
+	}
+
+	private processEnv(): NodeJS.ProcessEnv {
+		return {
+			...process.env,
+			WRANGLER_REGISTRY_PATH: join(this.baseDir, "registry"),
+			WRANGLER_SEND_METRICS: "false",
+			CI: "true",
+			NO_COLOR: "1",
+			FORCE_COLOR: "0",
+		};
+	}
+
+	private async launchRooms(): Promise<void> {
+		trackForExit(this.rooms);
+		const args = this.script.roomsArgs(ROOT, {
+			port: this.rooms.port,
+			inspectorPort: await freePort(),
+			persistTo: this.persistDir,
+			vars: { ...this.vars, ...this.roomsVars },
+		});
+		await this.rooms.launch(args);
+	}
+
+	/**
+	 * Starts (or restarts, on its old port) the gateway of `region`, and waits until a room request
+	 * succeeds through it: the dev registry may take a moment to show it the rooms worker.
+	 */
+	async startGateway(region: ClusterRegion, port?: number): Promise<Endpoint> {
+		const old = this.gateways.get(region);
+		if (old?.running) throw new Error(`gateway ${region} is already running`);
+		const p = new WranglerProcess(`gateway ${region}`, port ?? old?.port ?? (await freePort()), this.processEnv());
+		this.gateways.set(region, p);
+		trackForExit(p);
+		const args = this.script.gatewayArgs(ROOT, region, { port: p.port, inspectorPort: await freePort(), vars: this.vars, suffix: this.suffix });
+		await p.launch(args);
+		await this.warmUp(p);
+		return this.gateway(region);
+	}
+
+	/** Retries one room request through `p` until it answers 200, with a deadline and the last answer as diagnostic. */
+	private async warmUp(p: WranglerProcess): Promise<void> {
+		const token = await mintToken("warmup", [this.warmUpRoom]);
+		const deadline = Date.now() + WARM_UP_TIMEOUT_MS;
+		let last = "no attempt";
+		for (let attempt = 0; attempt < WARM_UP_TIMEOUT_MS / WARM_UP_RETRY_MS && Date.now() < deadline; attempt++) {
+			try {
+				const res = await fetch(`${p.url}/v1/rooms/${this.warmUpRoom}`, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) });
+				if (res.ok) return;
+				last = `${res.status} ${(await res.text()).slice(0, 300)}`;
+			} catch (err) {
+				last = err instanceof Error ? err.message : String(err);
+			}
+			this.nudgeRegistry();
+			await new Promise((r) => setTimeout(r, WARM_UP_RETRY_MS));
+		}
+		throw new Error(`${p.label}: no room request succeeded within ${WARM_UP_TIMEOUT_MS} ms (last: ${last}); output:\n${p.output.slice(-2000)}`);
+	}
+
+	/**
+	 * Touches the rooms worker's dev-registry entry, as wrangler's own 30 s heartbeat does. Gateways
+	 * re-read the registry on every file event, but the read that follows the rooms process's
+	 * (truncate + write) registration can see the file half-written and drop the entry until the
+	 * next event; without a nudge a restarted room host stays "not found" for up to 30 s.
+	 */
+	private nudgeRegistry(): void {
+		const entry = join(this.baseDir, "registry", ROOMS_WORKER);
+		if (!existsSync(entry)) return;
+		const now = new Date();
+		try {
+			utimesSync(entry, now, now);
+		} catch {
+			// Removed meanwhile: the next registration writes it again.
+		}
+	}
+
+	/** Base URLs of a region's gateway (also valid while it is stopped: connects then fail). */
+	gateway(region: ClusterRegion): Endpoint {
+		const p = this.gateways.get(region);
+		if (p === undefined) throw new Error(`no gateway for ${region} in this cluster`);
+		return { url: p.url, wsUrl: `ws://127.0.0.1:${p.port}` };
+	}
+
+	/** Regions whose gateway is running. */
+	get liveRegions(): ClusterRegion[] {
+		return [...this.gateways].filter(([, p]) => p.running).map(([r]) => r);
+	}
+
+	/** Starts again, each on its old port, every gateway that was stopped. */
+	async restoreGateways(): Promise<void> {
+		const stopped = [...this.gateways].filter(([, p]) => !p.running).map(([r]) => r);
+		await Promise.all(stopped.map((r) => this.startGateway(r)));
+	}
+
+	/** A region outage: SIGKILL the gateway's process group. */
+	async stopGateway(region: ClusterRegion): Promise<void> {
+		const p = this.gateways.get(region);
+		if (p === undefined) throw new Error(`no gateway for ${region} in this cluster`);
+		await p.kill();
+		liveGroups.delete(p);
+	}
+
+	/** A crash of the room host: SIGKILL the rooms process group (storage stays on disk). */
+	async killRooms(): Promise<void> {
+		await this.rooms.kill();
+		liveGroups.delete(this.rooms);
+	}
+
+	/**
+	 * Starts the rooms process again on the same port and storage (killing it first if it runs),
+	 * then waits until a room request succeeds through every running gateway. `roomsVars`
+	 * replaces the rooms-only vars from now on (e.g. `{}` to drop a fault var).
+	 */
+	async restartRooms(opts: { roomsVars?: Record<string, string> } = {}): Promise<void> {
+		await this.killRooms();
+		if (opts.roomsVars !== undefined) this.roomsVars = opts.roomsVars;
+		this.rooms = new WranglerProcess("rooms", this.rooms.port, this.processEnv());
+		await this.launchRooms();
+		await Promise.all([...this.gateways.values()].filter((p) => p.running).map((p) => this.warmUp(p)));
+	}
+
+	/** Structured log lines of the rooms process (since its last start). */
+	get logs(): LogLine[] {
+		return this.rooms.logs;
+	}
+
+	/** Raw output of the rooms process and every gateway, for assertion messages. */
+	output(): string {
+		return [this.rooms, ...this.gateways.values()].map((p) => `--- ${p.label}\n${p.output.slice(-2000)}`).join("\n");
+	}
+
+	/** The last `n` warn/error log lines of every process (rooms and gateways), for assertion messages. */
+	problems(n = 10): string {
+		const lines: LogLine[] = [this.rooms, ...this.gateways.values()].flatMap((p) =>
+			p.logs.filter((l) => l.level === "warn" || l.level === "error").map((l) => ({ ...l, process: p.label })),
+		);
+		lines.sort((a, b) => Number(a.ts ?? 0) - Number(b.ts ?? 0));
+		return JSON.stringify(lines.slice(-n));
+	}
+
+	/** The first rooms-process log line (already seen or future) matching `pred`. */
+	waitForLog(pred: (l: LogLine) => boolean, timeoutMs = 30_000, what = "log line"): Promise<LogLine> {
+		return this.rooms.waitForLog(pred, timeoutMs, what);
+	}
+
+	/** An admin API call through `region`'s gateway (default: the first running one). */
+	async admin(method: "GET" | "POST", path: string, body?: unknown, region?: ClusterRegion): Promise<{ status: number; body: unknown }> {
+		const via = region ?? this.liveRegions[0];
+		if (via === undefined) throw new Error("no gateway is running");
+		const res = await fetch(`${this.gateway(via).url}${path}`, {
+			method,
+			headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "Content-Type": "application/json" },
+			...(body === undefined ? {} : { body: JSON.stringify(body) }),
+		});
+		const text = await res.text();
+		let parsed: unknown = text;
+		try {
+			parsed = JSON.parse(text);
+		} catch {
+			// Not JSON (e.g. a crash page): keep the text for the diagnostic.
+		}
+		return { status: res.status, body: parsed };
+	}
+
+	/** Kills every process and removes the temp dirs (persisted state and registry). */
+	async stop(): Promise<void> {
+		await Promise.all(
+			[this.rooms, ...this.gateways.values()].map(async (p) => {
+				await p.kill();
+				liveGroups.delete(p);
+			}),
+		);
+		rmSync(this.baseDir, { recursive: true, force: true });
+	}
+}
