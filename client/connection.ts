@@ -23,7 +23,7 @@ import { type LinkLoss, LOCAL_CLOSE_CODE, nextStep } from "./policy.ts";
 import { closeSocket, type SocketMessageEvent, sendText, type WebSocketLike } from "./socket.ts";
 import { Timers } from "./timers.ts";
 import type { ConnectOptions, LogLevel, PublishOptions, RoomEvents, RoomState } from "./types.ts";
-import { socketUrl } from "./url.ts";
+import { socketProtocols, socketUrl } from "./url.ts";
 
 /** One socket, from dial to close. Facts about it live here, not in flags on the connection. */
 interface Link {
@@ -188,10 +188,10 @@ export class RoomConnection {
 		const endpoints = this.#options.endpoints;
 		const base = endpoints[this.#endpoint % endpoints.length] ?? endpoints[0];
 		const after = this.#ordering.cursor;
-		const url = socketUrl(base ?? "", this.#options.room, { token, resume: this.#resume, after });
+		const url = socketUrl(base ?? "", this.#options.room, { resume: this.#resume, after });
 		let ws: WebSocketLike;
 		try {
-			ws = new this.#options.WebSocket(url, [PROTOCOL]);
+			ws = new this.#options.WebSocket(url, socketProtocols(token));
 		} catch (error) {
 			this.#log("warn", "WebSocket constructor threw", { endpoint: this.#endpoint, error: messageOf(error) });
 			this.#recover({ kind: "close", code: CloseCode.Abnormal, reason: "" }, false, null);

@@ -1,8 +1,7 @@
-import { QueryParam, roomSocketPath } from "../protocol/index.ts";
+import { AUTH_PROTOCOL_PREFIX, PROTOCOL, QueryParam, roomSocketPath } from "../protocol/index.ts";
 
-/** What goes in the query string of a connect. */
+/** What goes in the query string of a connect (the access token travels as a subprotocol). */
 export interface SocketQuery {
-	token: string;
 	/** The resume token of the last `welcome`, when there was one. */
 	resume: string | null;
 	/** Replay messages with seq > after; null on a first connect that wants only live traffic. */
@@ -11,8 +10,9 @@ export interface SocketQuery {
 
 /**
  * Turns a gateway base URL into a room's WebSocket URL: `http` → `ws`, `https` → `wss`, the room
- * path appended to any base path, and the token in the `token` query parameter — the one place
- * that works from browsers (no custom headers on an upgrade) and from `ws` alike.
+ * path appended to any base path, plus `resume` and `after`. The access token is not in the URL:
+ * it goes in the `baton.auth.<jwt>` subprotocol (see {@link socketProtocols}), so it never shows in
+ * URL logs or browser consoles.
  *
  * @throws TypeError when `base` is not an absolute http(s)/ws(s) URL.
  */
@@ -22,7 +22,6 @@ export function socketUrl(base: string, room: string, query: SocketQuery): strin
 	url.pathname = url.pathname.replace(/\/+$/, "") + roomSocketPath(room);
 	url.search = "";
 	url.hash = "";
-	url.searchParams.set(QueryParam.Token, query.token);
 	if (query.resume !== null) url.searchParams.set(QueryParam.Resume, query.resume);
 	if (query.after !== null) url.searchParams.set(QueryParam.After, String(query.after));
 	return url.toString();
@@ -44,4 +43,12 @@ function socketScheme(protocol: string): string {
 		default:
 			throw new TypeError(`baton: unsupported URL scheme ${protocol}`);
 	}
+}
+
+/**
+ * Subprotocols offered on a connect: `baton.v1`, and the access token as `baton.auth.<jwt>` — the
+ * one place besides the URL that browsers let an upgrade carry it (CONTRACT.md §4).
+ */
+export function socketProtocols(token: string): string[] {
+	return [PROTOCOL, `${AUTH_PROTOCOL_PREFIX}${token}`];
 }

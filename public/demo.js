@@ -51,10 +51,13 @@ function renderPresence(entries) {
 function join(name, roomName) {
 	const present = new Map();
 	room = connect({ url: location.origin, room: roomName, token: () => fetchToken(name, roomName) });
-	room.on("state", ({ to }) => {
-		$("state").textContent = to;
-		$("state").dataset.state = to;
-	});
+	const showState = (state) => {
+		$("state").textContent = state;
+		$("state").dataset.state = state;
+	};
+	// The first state ("connecting") is the room's initial one, not a `state` event.
+	showState(room.state);
+	room.on("state", ({ to }) => showState(to));
 	room.on("welcome", (w) => {
 		if (w.resumed) $("resumes").textContent = String(++counters.resumes);
 		present.clear();

@@ -24,6 +24,13 @@ export interface Attachment {
 	/** Rate-limit refusals counted in a window starting at `refusalsAt`. */
 	refusals: number;
 	refusalsAt: number;
+	/**
+	 * The id of the publish last refused for rate, and when: later publishes wait behind it (are
+	 * refused too) until it is sent again, so a burst cannot be stored out of order. See
+	 * `waitsBehindRefused` in rate-limit.ts.
+	 */
+	refusedId?: string;
+	refusedAt?: number;
 	/** Set once the room has closed this socket (or seen it close): cleanup runs once. */
 	closedWith?: number;
 }
@@ -55,6 +62,8 @@ export function readAttachment(ws: WebSocket): Attachment | null {
 		!a.strikes.every(isNum) ||
 		!isNum(a.refusals) ||
 		!isNum(a.refusalsAt) ||
+		(a.refusedId !== undefined && typeof a.refusedId !== "string") ||
+		(a.refusedAt !== undefined && !isNum(a.refusedAt)) ||
 		(a.closedWith !== undefined && !isNum(a.closedWith))
 	) {
 		return null;

@@ -21,6 +21,28 @@ export function takePublishToken(a: Attachment, now: number, s: RateSettings): b
 
 export const REFUSAL_WINDOW_MS = 10_000;
 
+/**
+ * Head-of-line rule: after a publish is refused for rate, every later publish on the connection
+ * is refused too until the refused one is sent again (or REFUSAL_WINDOW_MS has passed, for a
+ * client that gave it up). Without it, a token refilling in the middle of a pipelined burst lets a
+ * later publish be stored before an earlier refused one, and a client's publishes get seqs out of
+ * the order it sent them. The SDK re-sends refused publishes oldest first, so it never waits long.
+ */
+export function waitsBehindRefused(a: Attachment, id: string, now: number): boolean {
+	return a.refusedId !== undefined && a.refusedId !== id && now - (a.refusedAt ?? 0) < REFUSAL_WINDOW_MS;
+}
+
+/** Records the outcome of a publish's rate check for {@link waitsBehindRefused}. Mutates `a`. */
+export function noteRateOutcome(a: Attachment, id: string, accepted: boolean, waited: boolean, now: number): void {
+	if (accepted) {
+		delete a.refusedId;
+		delete a.refusedAt;
+	} else if (!waited) {
+		a.refusedId = id;
+		a.refusedAt = now;
+	}
+}
+
 /** Counts one refusal; true when the connection exceeded 2 × burst refusals within 10 s. */
 export function countRefusal(a: Attachment, now: number, s: RateSettings): boolean {
 	if (now - a.refusalsAt > REFUSAL_WINDOW_MS) {

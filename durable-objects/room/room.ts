@@ -32,7 +32,7 @@ import { ATTACHMENT_VERSION, type Attachment, liveAttachment, readAttachment, wr
 import { isSilentTooLong, type LivenessSettings, nextAlarmTime, silenceCheckTime, silenceDeadline, tokenDeadline } from "./liveness.ts";
 import { MessageLog } from "./message-log.ts";
 import { Meta, MetaKey } from "./meta.ts";
-import { countRefusal, countStrike, type RateSettings, takePublishToken } from "./rate-limit.ts";
+import { countRefusal, countStrike, noteRateOutcome, type RateSettings, takePublishToken, waitsBehindRefused } from "./rate-limit.ts";
 import { applySchema } from "./schema.ts";
 import { Bans, Presence, Sessions } from "./sessions.ts";
 import { RoomCounters } from "./stats.ts";
@@ -290,7 +290,10 @@ export class Room extends DurableObject<Env> {
 			this.send(ws, { type: MessageType.Error, code: ErrorCode.RoomMoving, message: "the room is moving; publish again after reconnecting", id: frame.id });
 			return;
 		}
-		if (!takePublishToken(a, now, this.rate)) {
+		const waits = waitsBehindRefused(a, frame.id, now);
+		const accepted = !waits && takePublishToken(a, now, this.rate);
+		noteRateOutcome(a, frame.id, accepted, waits, now);
+		if (!accepted) {
 			if (countRefusal(a, now, this.rate)) {
 				this.closeConnection(ws, a, CloseCode.RateLimited, { code: ErrorCode.RateLimited });
 				return;

@@ -44,6 +44,12 @@ export class FakeWebSocket implements WebSocketLike {
 		FakeWebSocket.instances.push(this);
 	}
 
+	/** The access token the SDK offered as the `baton.auth.<jwt>` subprotocol, if any. */
+	get token(): string | null {
+		const auth = this.protocols.find((p) => p.startsWith("baton.auth."));
+		return auth === undefined ? null : auth.slice("baton.auth.".length);
+	}
+
 	addEventListener(type: EventName, listener: Listener): void {
 		const list = this.#listeners.get(type) ?? [];
 		list.push(listener);

@@ -16,15 +16,16 @@ afterEach(() => {
 });
 
 describe("connecting", () => {
-	it("dials the room's ws URL with the token in the query and offers baton.v1", async () => {
+	it("dials the room's ws URL and offers baton.v1 with the token as baton.auth.<jwt>, never in the URL", async () => {
 		start({ url: "https://rooms.example/base" });
 		await settle();
 		const ws = FakeWebSocket.last;
 		expect(`${ws.url.origin}${ws.url.pathname}`).toBe("wss://rooms.example/base/v1/rooms/lobby/ws");
-		expect(ws.query.get("token")).toBe("token-1");
+		expect(ws.token).toBe("token-1");
+		expect(ws.query.get("token")).toBeNull();
 		expect(ws.query.has("resume")).toBe(false);
 		expect(ws.query.has("after")).toBe(false);
-		expect(ws.protocols).toEqual(["baton.v1"]);
+		expect(ws.protocols).toEqual(["baton.v1", "baton.auth.token-1"]);
 	});
 
 	it("becomes open on welcome and emits the welcome", async () => {
@@ -169,11 +170,11 @@ describe("4001 unauthorized", () => {
 	it("calls the token function again and reconnects at once with the new token", async () => {
 		const token = vi.fn<() => Promise<string>>().mockResolvedValueOnce("old").mockResolvedValueOnce("new");
 		const { ws } = await startOpen({ token });
-		expect(ws.query.get("token")).toBe("old");
+		expect(ws.token).toBe("old");
 		ws.serverClose(CloseCode.Unauthorized, { code: "unauthorized" });
 		const next = await expectRedialAfter(0);
 		expect(token).toHaveBeenCalledTimes(2);
-		expect(next.query.get("token")).toBe("new");
+		expect(next.token).toBe("new");
 	});
 
 	it("reuses the cached token on other reconnects", async () => {
@@ -223,7 +224,7 @@ describe("4001 unauthorized", () => {
 		expect(FakeWebSocket.instances).toHaveLength(0);
 		expect(events.error).toEqual([{ code: "token_unavailable", message: expect.stringContaining("offline") }]);
 		const ws = await expectRedialAfter(125);
-		expect(ws.query.get("token")).toBe("jwt");
+		expect(ws.token).toBe("jwt");
 		expect(room.state).toBe("connecting");
 	});
 });

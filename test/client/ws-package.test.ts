@@ -18,7 +18,16 @@ class MiniServer {
 
 	constructor() {
 		this.wss = new WebSocketServer({ port: 0, host: "127.0.0.1", handleProtocols: (protocols) => (protocols.has("baton.v1") ? "baton.v1" : false) });
-		this.wss.on("connection", (socket, request) => this.#accept(socket, new URL(request.url ?? "/", "http://x")));
+		this.wss.on("connection", (socket, request) => {
+			const url = new URL(request.url ?? "/", "http://x");
+			// The SDK sends its access token as the `baton.auth.<jwt>` subprotocol; record it beside the query.
+			const auth = (request.headers["sec-websocket-protocol"] ?? "")
+				.split(",")
+				.map((p) => p.trim())
+				.find((p) => p.startsWith("baton.auth."));
+			if (auth !== undefined) url.searchParams.set("auth", auth.slice("baton.auth.".length));
+			this.#accept(socket, url);
+		});
 	}
 
 	get url(): string {
@@ -115,7 +124,8 @@ describe("with the ws package over a real socket", () => {
 		await new Promise((resolve) => server?.wss.once("listening", resolve));
 		room = connect({ url: server.url, room: "lobby", token: "jwt", WebSocket, backoff: { base: 10, cap: 50 } });
 		await next(room, "welcome");
-		expect(server.connects[0]?.get("token")).toBe("jwt");
+		expect(server.connects[0]?.get("auth")).toBe("jwt");
+		expect(server.connects[0]?.get("token")).toBeNull();
 
 		const echoed = next(room, "message");
 		await expect(room.publish({ text: "hi" })).resolves.toEqual({ seq: 1, dup: false });

@@ -4,7 +4,16 @@
  */
 import { describe, expect, it } from "vitest";
 import { ATTACHMENT_VERSION, type Attachment, readAttachment } from "../../durable-objects/room/attachment.ts";
-import { countRefusal, countStrike, MAX_STRIKES, REFUSAL_WINDOW_MS, STRIKE_WINDOW_MS, takePublishToken } from "../../durable-objects/room/rate-limit.ts";
+import {
+	countRefusal,
+	countStrike,
+	MAX_STRIKES,
+	noteRateOutcome,
+	REFUSAL_WINDOW_MS,
+	STRIKE_WINDOW_MS,
+	takePublishToken,
+	waitsBehindRefused,
+} from "../../durable-objects/room/rate-limit.ts";
 
 const RATE = { perSec: 20, burst: 40 };
 const T0 = 1_800_000_000_000;
@@ -62,6 +71,31 @@ describe("takePublishToken", () => {
 		const a = fresh({ tokens: 0, tokensAt: T0 });
 		expect(takePublishToken(a, T0 - 10_000, RATE)).toBe(false);
 		expect(a.tokens).toBe(0);
+	});
+});
+
+describe("waitsBehindRefused (publish order under rate limiting)", () => {
+	it("holds every later publish behind a refused one until that one is sent again", () => {
+		const a = fresh();
+		noteRateOutcome(a, "p1", false, false, T0);
+		expect(waitsBehindRefused(a, "p2", T0 + 100)).toBe(true);
+		expect(waitsBehindRefused(a, "p1", T0 + 100)).toBe(false);
+		noteRateOutcome(a, "p1", true, false, T0 + 100);
+		expect(waitsBehindRefused(a, "p2", T0 + 100)).toBe(false);
+	});
+
+	it("keeps the first refused id while later ones only wait behind it", () => {
+		const a = fresh();
+		noteRateOutcome(a, "p1", false, false, T0);
+		noteRateOutcome(a, "p2", false, true, T0 + 1);
+		expect(a.refusedId).toBe("p1");
+	});
+
+	it("lets go after the refusal window, for a client that gave the refused publish up", () => {
+		const a = fresh();
+		noteRateOutcome(a, "p1", false, false, T0);
+		expect(waitsBehindRefused(a, "p2", T0 + REFUSAL_WINDOW_MS - 1)).toBe(true);
+		expect(waitsBehindRefused(a, "p2", T0 + REFUSAL_WINDOW_MS)).toBe(false);
 	});
 });
 
