@@ -1,15 +1,4 @@
-import {
-	CloseCode,
-	ErrorCode,
-	type ErrorFrame,
-	type MessageFrame,
-	MessageType,
-	PING,
-	PONG,
-	PROTOCOL,
-	parseServerFrame,
-	type WelcomeFrame,
-} from "../protocol/index.ts";
+import { CloseCode, ErrorCode, type ErrorFrame, type MessageFrame, MessageType, PING, PONG, parseServerFrame, type WelcomeFrame } from "../protocol/index.ts";
 import { fullJitter } from "./backoff.ts";
 import { Emitter, type Handler } from "./emitter.ts";
 import { encodePublish } from "./encode.ts";
