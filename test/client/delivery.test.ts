@@ -1,18 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CloseCode } from "../../client/index.ts";
 import { FakeWebSocket } from "./fake-websocket.ts";
-import { expectRedialAfter, seqs, settle, start, startOpen } from "./harness.ts";
+import { expectRedialAfter, seqs, settle, start, startOpen, useFakes } from "./harness.ts";
 
-beforeEach(() => {
-	vi.useFakeTimers();
-	vi.spyOn(Math, "random").mockReturnValue(0.5);
-	FakeWebSocket.reset();
-});
-
-afterEach(() => {
-	vi.useRealTimers();
-	vi.restoreAllMocks();
-});
+useFakes();
 
 describe("in-order, exactly-once delivery", () => {
 	it("starts a fresh connection at the room's head and delivers live messages from there", async () => {

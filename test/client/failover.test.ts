@@ -1,20 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { CloseCode } from "../../client/index.ts";
 import { FakeWebSocket } from "./fake-websocket.ts";
-import { expectRedialAfter, settle, start, startOpen } from "./harness.ts";
+import { expectRedialAfter, settle, start, startOpen, useFakes } from "./harness.ts";
 
 const endpoints = ["http://wnam.test", "http://weur.test", "http://apac.test"];
 
-beforeEach(() => {
-	vi.useFakeTimers();
-	vi.spyOn(Math, "random").mockReturnValue(0);
-	FakeWebSocket.reset();
-});
-
-afterEach(() => {
-	vi.useRealTimers();
-	vi.restoreAllMocks();
-});
+useFakes(0);
 
 function host(ws: FakeWebSocket): string {
 	return ws.url.host;

@@ -1,6 +1,24 @@
-import { vi } from "vitest";
+import { afterEach, beforeEach, vi } from "vitest";
 import { type ConnectOptions, connect, type Room, type RoomEvents } from "../../client/index.ts";
 import { FakeWebSocket } from "./fake-websocket.ts";
+
+/**
+ * Registers the calling file's per-test setup: fake timers, `Math.random` pinned to `random` (so
+ * backoff jitter is exact) and a fresh FakeWebSocket registry; undone after each test, stubbed
+ * globals included.
+ */
+export function useFakes(random = 0.5): void {
+	beforeEach(() => {
+		vi.useFakeTimers();
+		vi.spyOn(Math, "random").mockReturnValue(random);
+		FakeWebSocket.reset();
+	});
+	afterEach(() => {
+		vi.useRealTimers();
+		vi.restoreAllMocks();
+		vi.unstubAllGlobals();
+	});
+}
 
 /** Every event a room emitted, by type, in order. */
 export type Recorded = { [K in keyof RoomEvents]: RoomEvents[K][] };

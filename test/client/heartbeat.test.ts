@@ -1,20 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { CloseCode } from "../../client/index.ts";
 import { FakeWebSocket } from "./fake-websocket.ts";
-import { expectRedialAfter, settle, start, startOpen } from "./harness.ts";
+import { expectRedialAfter, settle, start, startOpen, useFakes } from "./harness.ts";
 
 const heartbeat = { interval: 1_000, timeout: 3_000 };
 
-beforeEach(() => {
-	vi.useFakeTimers();
-	vi.spyOn(Math, "random").mockReturnValue(0.5);
-	FakeWebSocket.reset();
-});
-
-afterEach(() => {
-	vi.useRealTimers();
-	vi.restoreAllMocks();
-});
+useFakes();
 
 describe("heartbeat", () => {
 	it("sends a ping text frame every heartbeat.interval after the welcome", async () => {

@@ -1,19 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { CloseCode, connect } from "../../client/index.ts";
 import { FakeWebSocket } from "./fake-websocket.ts";
-import { settle, start, startOpen } from "./harness.ts";
+import { settle, start, startOpen, useFakes } from "./harness.ts";
 
-beforeEach(() => {
-	vi.useFakeTimers();
-	vi.spyOn(Math, "random").mockReturnValue(0.5);
-	FakeWebSocket.reset();
-});
-
-afterEach(() => {
-	vi.useRealTimers();
-	vi.restoreAllMocks();
-	vi.unstubAllGlobals();
-});
+useFakes();
 
 describe("close()", () => {
 	it("closes the socket with 1000, ends in closed and leaves no timer behind", async () => {

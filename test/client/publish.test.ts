@@ -1,18 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { BatonError, CloseCode } from "../../client/index.ts";
 import { FakeWebSocket } from "./fake-websocket.ts";
-import { expectRedialAfter, settle, start, startOpen } from "./harness.ts";
+import { expectRedialAfter, settle, start, startOpen, useFakes } from "./harness.ts";
 
-beforeEach(() => {
-	vi.useFakeTimers();
-	vi.spyOn(Math, "random").mockReturnValue(0.5);
-	FakeWebSocket.reset();
-});
-
-afterEach(() => {
-	vi.useRealTimers();
-	vi.restoreAllMocks();
-});
+useFakes();
 
 /** Lets a publish the test does not await reject quietly when the room closes. */
 function pending(promise: Promise<unknown>): void {

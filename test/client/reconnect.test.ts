@@ -1,19 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { CloseCode } from "../../client/index.ts";
 import { FakeWebSocket } from "./fake-websocket.ts";
-import { expectRedialAfter, settle, start, startOpen } from "./harness.ts";
+import { expectRedialAfter, settle, start, startOpen, useFakes } from "./harness.ts";
 
 // Math.random pinned to 0.5: backoff attempt n waits 0.5 · min(10 000, 250 · 2^n) ms.
-beforeEach(() => {
-	vi.useFakeTimers();
-	vi.spyOn(Math, "random").mockReturnValue(0.5);
-	FakeWebSocket.reset();
-});
-
-afterEach(() => {
-	vi.useRealTimers();
-	vi.restoreAllMocks();
-});
+useFakes();
 
 describe("connecting", () => {
 	it("dials the room's ws URL and offers baton.v1 with the token as baton.auth.<jwt>, never in the URL", async () => {

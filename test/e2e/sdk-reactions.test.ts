@@ -177,6 +177,23 @@ async function scene(server: DevServer, prefix: string, expect: ExpectStatic) {
 			expect(duplicatedIds(history.messages)).toEqual({});
 			return history.seq;
 		},
+		/** After a recoverable close: the SDK resumes `first`'s session with no gap, publishes again, and delivered the whole log once, without an error. */
+		async assertResumed(probe: Probe, first: WelcomeFrame): Promise<void> {
+			const back = await probe.welcomed(2);
+			expect(back).toMatchObject({ resumed: true, session: first.session, gap: false });
+			expect(await probe.room.publish({ after: true })).toMatchObject({ dup: false });
+			await this.assertDeliveredOnce(probe);
+			expect(probe.states).toEqual(["connecting", "open", "reconnecting", "open"]);
+			expect(probe.errors).toEqual([]);
+		},
+		/** After a final close: the SDK closed with `code`, went to `closed` for good and surfaced `errorCode`. */
+		async assertStopped(probe: Probe, code: number, errorCode: string): Promise<void> {
+			const close = await probe.closed(1);
+			expect(close).toMatchObject({ code, willReconnect: false });
+			expect(probe.room.state).toBe("closed");
+			expect(probe.states).toEqual(["connecting", "open", "closed"]);
+			expect(probe.errors).toEqual([expect.objectContaining({ code: errorCode, closeCode: code })]);
+		},
 	};
 }
 
@@ -284,12 +301,7 @@ describe("SDK reactions to close codes, against a real server", () => {
 				const closes = await closesCounted(brisk, s.room);
 				expect(closes[String(CloseCode.HeartbeatTimeout)], JSON.stringify(closes)).toBe(1);
 
-				const back = await probe.welcomed(2);
-				expect(back).toMatchObject({ resumed: true, session: first.session, gap: false });
-				expect(await probe.room.publish({ after: true })).toMatchObject({ dup: false });
-				await s.assertDeliveredOnce(probe);
-				expect(probe.states).toEqual(["connecting", "open", "reconnecting", "open"]);
-				expect(probe.errors).toEqual([]);
+				await s.assertResumed(probe, first);
 			} finally {
 				probe.room.close();
 			}
@@ -313,13 +325,8 @@ describe("SDK reactions to close codes, against a real server", () => {
 				expect(parseCloseReason(close.reason).code).toBe("unauthorized");
 				await s.publish("away");
 
-				const back = await probe.welcomed(2);
+				await s.assertResumed(probe, first);
 				expect(issued).toHaveLength(2);
-				expect(back).toMatchObject({ resumed: true, session: first.session, gap: false });
-				expect(await probe.room.publish({ after: true })).toMatchObject({ dup: false });
-				await s.assertDeliveredOnce(probe);
-				expect(probe.states).toEqual(["connecting", "open", "reconnecting", "open"]);
-				expect(probe.errors).toEqual([]);
 			} finally {
 				probe.room.close();
 			}
@@ -361,12 +368,8 @@ describe("SDK reactions to close codes, against a real server", () => {
 				tap.last().inner.send(Buffer.from([0x62, 0x61, 0x74, 0x6f, 0x6e]));
 				const pending = probe.room.publish({ late: true }, { id: "late" });
 
-				const close = await probe.closed(1);
-				expect(close).toMatchObject({ code: CloseCode.UnsupportedData, willReconnect: false });
-				expect(probe.room.state).toBe("closed");
-				expect(probe.states).toEqual(["connecting", "open", "closed"]);
 				// The server's reason names the error (`bad_message`); the close code says it was 1003.
-				expect(probe.errors).toEqual([expect.objectContaining({ code: "bad_message", closeCode: CloseCode.UnsupportedData })]);
+				await s.assertStopped(probe, CloseCode.UnsupportedData, "bad_message");
 				expect(await rejection(pending)).toMatchObject({ closeCode: CloseCode.UnsupportedData });
 				expect(await rejection(probe.room.publish({ again: true }))).toMatchObject({ code: "closed" });
 				// Closed for good: every timer is cleared, so no later dial can happen.
@@ -385,11 +388,7 @@ describe("SDK reactions to close codes, against a real server", () => {
 				await probe.welcomed(1);
 				expect((await server.admin("POST", `/v1/admin/rooms/${s.room}/kick`, { sub: "fay" })).body).toEqual({ closed: 1 });
 
-				const close = await probe.closed(1);
-				expect(close).toMatchObject({ code: CloseCode.Forbidden, willReconnect: false });
-				expect(probe.room.state).toBe("closed");
-				expect(probe.states).toEqual(["connecting", "open", "closed"]);
-				expect(probe.errors).toEqual([expect.objectContaining({ code: "forbidden", closeCode: CloseCode.Forbidden })]);
+				await s.assertStopped(probe, CloseCode.Forbidden, "forbidden");
 				expect(tap.sockets).toHaveLength(1);
 			} finally {
 				probe.room.close();

@@ -6,6 +6,7 @@
  */
 import { env, listDurableObjectIds, SELF } from "cloudflare:test";
 import { beforeAll, expect, vi } from "vitest";
+import type { HistoryPage, RoomStats } from "../../durable-objects/room/types.ts";
 import type { ErrorCode } from "../../protocol/error-codes.ts";
 import {
 	type AckFrame,
@@ -364,24 +365,10 @@ export function admin(path: string, opts: { method?: string; body?: unknown; tok
 	});
 }
 
-export interface StatsBody {
-	room: string;
-	home: string;
-	seq: number;
-	oldest: number | null;
-	connections: number;
-	sessions: number;
-	wakeups: number;
-	alarmRuns: number;
-	alarm: number | null;
-	closes: Record<string, number>;
-	heartbeatTimeouts: number;
-}
-
-export async function stats(room: string): Promise<StatsBody> {
+export async function stats(room: string): Promise<RoomStats> {
 	const res = await admin(`/rooms/${encodeURIComponent(room)}/stats`);
 	expect(res.status, await res.clone().text()).toBe(200);
-	return (await res.json()) as StatsBody;
+	return (await res.json()) as RoomStats;
 }
 
 /** Publishes over HTTP; returns the response. */
@@ -389,16 +376,10 @@ export function httpPublish(room: string, token: string, body: unknown): Promise
 	return api(`/v1/rooms/${encodeURIComponent(room)}/messages`, { method: "POST", token, body });
 }
 
-export interface HistoryBody {
-	messages: MessageFrame[];
-	seq: number;
-	oldest: number | null;
-}
-
-export async function history(room: string, token: string, query = ""): Promise<HistoryBody> {
+export async function history(room: string, token: string, query = ""): Promise<HistoryPage> {
 	const res = await api(`/v1/rooms/${encodeURIComponent(room)}/messages${query}`, { token });
 	expect(res.status, await res.clone().text()).toBe(200);
-	return (await res.json()) as HistoryBody;
+	return (await res.json()) as HistoryPage;
 }
 
 /** Asserts an HTTP error: status, and a body that is exactly `{"error":{"code","message"}}`. */

@@ -9,18 +9,14 @@
  * its clients see 1006); `killRooms()` / `restartRooms()` crash the room host and start it again
  * on the same port and storage.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { stripVTControlCharacters } from "node:util";
 import { mintToken } from "./client.ts";
-import { freePort, type LogLine, TEST_ADMIN_TOKEN, TEST_SECRET } from "./server.ts";
+import { freePort, type LogLine, ROOT, WranglerProcess, wranglerEnv } from "./process.ts";
+import { TEST_ADMIN_TOKEN, TEST_SECRET } from "./server.ts";
 
-const ROOT = resolve(import.meta.dirname, "../../..");
-const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
-const START_TIMEOUT_MS = 60_000;
 /** How long a gateway may take to see the rooms worker in the dev registry. */
 const WARM_UP_TIMEOUT_MS = 30_000;
 const WARM_UP_RETRY_MS = 200;
@@ -55,119 +51,6 @@ export interface ClusterOptions {
 export interface Endpoint {
 	url: string;
 	wsUrl: string;
-}
-
-/** One `wrangler dev` process: launch, structured logs, SIGKILL of its group, relaunch. */
-class WranglerProcess {
-	readonly logs: LogLine[] = [];
-	output = "";
-	private child: ChildProcess | null = null;
-	private exited: Promise<void> = Promise.resolve();
-	private logWaiters: Array<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
-
-	constructor(
-		readonly label: string,
-		readonly port: number,
-		private readonly env: NodeJS.ProcessEnv,
-	) {}
-
-	get url(): string {
-		return `http://127.0.0.1:${this.port}`;
-	}
-
-	get running(): boolean {
-		return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
-	}
-
-	get pid(): number | undefined {
-		return this.child?.pid;
-	}
-
-	/** Starts wrangler with `args` and resolves once it printed "Ready on" and `/healthz` answers. */
-	async launch(args: string[]): Promise<void> {
-		const child = spawn(process.execPath, [WRANGLER, ...args], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: this.env });
-		this.child = child;
-		this.exited = new Promise((res) => child.once("exit", () => res()));
-		let buffered = "";
-		const onData = (chunk: Buffer) => {
-			const text = chunk.toString();
-			this.output = (this.output + text).slice(-OUTPUT_KEEP_CHARS);
-			buffered += text;
-			const lines = buffered.split("\n");
-			buffered = lines.pop() ?? "";
-			for (const line of lines) this.onLine(line);
-		};
-		child.stdout?.on("data", onData);
-		child.stderr?.on("data", onData);
-		await new Promise<void>((res, rej) => {
-			const timer = setTimeout(() => rej(new Error(`${this.label}: not ready after ${START_TIMEOUT_MS} ms:\n${this.output.slice(-3000)}`)), START_TIMEOUT_MS);
-			const check = (chunk: Buffer) => {
-				if (!chunk.toString().includes("Ready on")) return;
-				clearTimeout(timer);
-				child.stdout?.off("data", check);
-				res();
-			};
-			child.stdout?.on("data", check);
-			child.once("exit", (code) => {
-				clearTimeout(timer);
-				rej(new Error(`${this.label}: wrangler exited with ${code}:\n${this.output.slice(-3000)}`));
-			});
-		});
-		const res = await fetch(`${this.url}/healthz`);
-		if (!res.ok) throw new Error(`${this.label}: /healthz answered ${res.status}: ${await res.text()}`);
-	}
-
-	/** Wrangler prints warn/error lines inside a colored box: strip the escapes and the frame. */
-	private onLine(raw: string): void {
-		const line = stripVTControlCharacters(raw);
-		const start = line.indexOf("{");
-		const end = line.lastIndexOf("}");
-		if (start === -1 || end < start) return;
-		try {
-			const value: unknown = JSON.parse(line.slice(start, end + 1));
-			if (typeof value !== "object" || value === null || typeof (value as LogLine).event !== "string") return;
-			const entry = value as LogLine;
-			this.logs.push(entry);
-			this.logWaiters = this.logWaiters.filter((w) => {
-				if (!w.pred(entry)) return true;
-				w.resolve(entry);
-				return false;
-			});
-		} catch {
-			// Not a JSON log line.
-		}
-	}
-
-	waitForLog(pred: (l: LogLine) => boolean, timeoutMs: number, what: string): Promise<LogLine> {
-		const seen = this.logs.find(pred);
-		if (seen) return Promise.resolve(seen);
-		return new Promise((res, rej) => {
-			const timer = setTimeout(() => {
-				this.logWaiters = this.logWaiters.filter((w) => w.resolve !== done);
-				rej(new Error(`${this.label}: timed out after ${timeoutMs} ms waiting for ${what}; last logs: ${JSON.stringify(this.logs.slice(-10))}`));
-			}, timeoutMs);
-			const done = (l: LogLine) => {
-				clearTimeout(timer);
-				res(l);
-			};
-			this.logWaiters.push({ pred, resolve: done });
-		});
-	}
-
-	/** SIGKILL the process group: no graceful shutdown, no close frames. */
-	async kill(): Promise<void> {
-		const child = this.child;
-		if (child === null) return;
-		if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-			try {
-				process.kill(-child.pid, "SIGKILL");
-			} catch {
-				child.kill("SIGKILL");
-			}
-			await this.exited;
-		}
-		this.child = null;
-	}
 }
 
 /** Process groups still alive, killed if the test process exits without `stop()`. */
@@ -205,7 +88,7 @@ export class RegionCluster {
 		roomsPort: number,
 	) {
 		this.roomsVars = roomsVars;
-		this.rooms = new WranglerProcess("rooms", roomsPort, this.processEnv());
+		this.rooms = this.newProcess("rooms", roomsPort);
 		this.warmUpRoom = `warmup${suffix}`;
 	}
 
@@ -230,15 +113,9 @@ export class RegionCluster {
 		return join(this.baseDir, "state");
 	}
 
-	private processEnv(): NodeJS.ProcessEnv {
-		return {
-			...process.env,
-			WRANGLER_REGISTRY_PATH: join(this.baseDir, "registry"),
-			WRANGLER_SEND_METRICS: "false",
-			CI: "true",
-			NO_COLOR: "1",
-			FORCE_COLOR: "0",
-		};
+	/** A wrangler process of this cluster: its own dev registry, output trimmed to OUTPUT_KEEP_CHARS. */
+	private newProcess(label: string, port: number): WranglerProcess {
+		return new WranglerProcess(label, port, wranglerEnv({ WRANGLER_REGISTRY_PATH: join(this.baseDir, "registry") }), OUTPUT_KEEP_CHARS);
 	}
 
 	private async launchRooms(): Promise<void> {
@@ -259,7 +136,7 @@ export class RegionCluster {
 	async startGateway(region: ClusterRegion, port?: number): Promise<Endpoint> {
 		const old = this.gateways.get(region);
 		if (old?.running) throw new Error(`gateway ${region} is already running`);
-		const p = new WranglerProcess(`gateway ${region}`, port ?? old?.port ?? (await freePort()), this.processEnv());
+		const p = this.newProcess(`gateway ${region}`, port ?? old?.port ?? (await freePort()));
 		this.gateways.set(region, p);
 		trackForExit(p);
 		const args = this.script.gatewayArgs(ROOT, region, { port: p.port, inspectorPort: await freePort(), vars: this.vars, suffix: this.suffix });
@@ -344,7 +221,7 @@ export class RegionCluster {
 	async restartRooms(opts: { roomsVars?: Record<string, string> } = {}): Promise<void> {
 		await this.killRooms();
 		if (opts.roomsVars !== undefined) this.roomsVars = opts.roomsVars;
-		this.rooms = new WranglerProcess("rooms", this.rooms.port, this.processEnv());
+		this.rooms = this.newProcess("rooms", this.rooms.port);
 		await this.launchRooms();
 		await Promise.all([...this.gateways.values()].filter((p) => p.running).map((p) => this.warmUp(p)));
 	}

@@ -3,30 +3,15 @@
  * end-to-end tests. `kill()` is SIGKILL to the whole process group (the local stand-in for a
  * runtime reset: clients see 1006); `restart()` starts again on the same port and storage.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { freePort, type LogLine, ROOT, WranglerProcess, wranglerEnv } from "./process.ts";
+
+export { freePort, type LogLine } from "./process.ts";
 
 export const TEST_SECRET = "e2e-secret-0123456789abcdef0123456789abcdef";
 export const TEST_ADMIN_TOKEN = "e2e-admin-token";
-const ROOT = resolve(import.meta.dirname, "../../..");
-const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
-const START_TIMEOUT_MS = 60_000;
-
-/** A free TCP port on 127.0.0.1 (the OS picks it; we release it just before wrangler binds it). */
-export function freePort(): Promise<number> {
-	return new Promise((res, rej) => {
-		const srv = createServer();
-		srv.once("error", rej);
-		srv.listen(0, "127.0.0.1", () => {
-			const addr = srv.address();
-			const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-			srv.close(() => res(port));
-		});
-	});
-}
 
 export interface ServerOptions {
 	/** Extra Worker vars (`--var NAME:VALUE`), e.g. short heartbeat settings. */
@@ -39,19 +24,8 @@ export interface ServerOptions {
 	port?: number;
 }
 
-export interface LogLine {
-	event: string;
-	[key: string]: unknown;
-}
-
 export class DevServer {
-	private child: ChildProcess | null = null;
-	private exited: Promise<void> = Promise.resolve();
-	/** Structured JSON log lines printed by the Worker and the room, in order. */
-	readonly logs: LogLine[] = [];
-	/** Raw output, kept for diagnostics. */
-	output = "";
-	private logWaiters: Array<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
+	private readonly wrangler: WranglerProcess;
 
 	private constructor(
 		readonly port: number,
@@ -59,7 +33,9 @@ export class DevServer {
 		private readonly vars: Record<string, string>,
 		private readonly config: string,
 		private readonly ownsPersistDir: boolean,
-	) {}
+	) {
+		this.wrangler = new WranglerProcess(`wrangler dev :${port}`, port, wranglerEnv());
+	}
 
 	static async start(opts: ServerOptions = {}): Promise<DevServer> {
 		const port = opts.port ?? (await freePort());
@@ -79,10 +55,18 @@ export class DevServer {
 		return `ws://127.0.0.1:${this.port}`;
 	}
 
+	/** Structured JSON log lines printed by the Worker and the room, in order (across restarts). */
+	get logs(): LogLine[] {
+		return this.wrangler.logs;
+	}
+
+	/** Raw output, kept for diagnostics (across restarts). */
+	get output(): string {
+		return this.wrangler.output;
+	}
+
 	private async launch(): Promise<void> {
-		const inspectorPort = await freePort();
 		const args = [
-			WRANGLER,
 			"dev",
 			"--config",
 			this.config,
@@ -91,101 +75,23 @@ export class DevServer {
 			"--port",
 			String(this.port),
 			"--inspector-port",
-			String(inspectorPort),
+			String(await freePort()),
 			"--persist-to",
 			this.persistDir,
 			"--show-interactive-dev-session=false",
 		];
 		for (const [k, v] of Object.entries(this.vars)) args.push("--var", `${k}:${v}`);
-		const child = spawn(process.execPath, args, {
-			cwd: ROOT,
-			detached: true,
-			stdio: ["ignore", "pipe", "pipe"],
-			env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1", FORCE_COLOR: "0" },
-		});
-		this.child = child;
-		this.exited = new Promise((res) => child.once("exit", () => res()));
-		let buffered = "";
-		const onData = (chunk: Buffer) => {
-			const text = chunk.toString();
-			this.output += text;
-			buffered += text;
-			const lines = buffered.split("\n");
-			buffered = lines.pop() ?? "";
-			for (const line of lines) this.onLine(line);
-		};
-		child.stdout?.on("data", onData);
-		child.stderr?.on("data", onData);
-		await new Promise<void>((res, rej) => {
-			const timer = setTimeout(() => rej(new Error(`wrangler dev did not start in ${START_TIMEOUT_MS} ms:\n${this.output.slice(-3000)}`)), START_TIMEOUT_MS);
-			const check = (chunk: Buffer) => {
-				if (chunk.toString().includes("Ready on")) {
-					clearTimeout(timer);
-					child.stdout?.off("data", check);
-					res();
-				}
-			};
-			child.stdout?.on("data", check);
-			child.once("exit", (code) => {
-				clearTimeout(timer);
-				rej(new Error(`wrangler dev exited with ${code}:\n${this.output.slice(-3000)}`));
-			});
-		});
-		// "Ready" is printed when the proxy listens; one request proves the Worker answers.
-		const res = await fetch(`${this.url}/healthz`);
-		if (!res.ok) throw new Error(`healthz answered ${res.status}`);
-	}
-
-	private onLine(raw: string): void {
-		// wrangler boxes warn/error lines in ANSI colour even with NO_COLOR set.
-		// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI escapes on purpose
-		const line = raw.replace(/\u001b\[[0-9;]*m/g, "");
-		const start = line.indexOf("{");
-		if (start === -1) return;
-		try {
-			const value: unknown = JSON.parse(line.slice(start));
-			if (typeof value === "object" && value !== null && typeof (value as LogLine).event === "string") {
-				const entry = value as LogLine;
-				this.logs.push(entry);
-				this.logWaiters = this.logWaiters.filter((w) => {
-					if (!w.pred(entry)) return true;
-					w.resolve(entry);
-					return false;
-				});
-			}
-		} catch {
-			// Not a JSON log line.
-		}
+		await this.wrangler.launch(args);
 	}
 
 	/** Resolves with the first log line (already seen or future) matching `pred`. */
 	waitForLog(pred: (l: LogLine) => boolean, timeoutMs = 30_000, what = "log line"): Promise<LogLine> {
-		const seen = this.logs.find(pred);
-		if (seen) return Promise.resolve(seen);
-		return new Promise((res, rej) => {
-			const timer = setTimeout(() => {
-				this.logWaiters = this.logWaiters.filter((w) => w.resolve !== done);
-				rej(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last logs: ${JSON.stringify(this.logs.slice(-10))}`));
-			}, timeoutMs);
-			const done = (l: LogLine) => {
-				clearTimeout(timer);
-				res(l);
-			};
-			this.logWaiters.push({ pred, resolve: done });
-		});
+		return this.wrangler.waitForLog(pred, timeoutMs, what);
 	}
 
 	/** SIGKILL the process group: no close frames, no graceful shutdown. */
 	async kill(): Promise<void> {
-		const child = this.child;
-		if (!child || child.exitCode !== null || child.pid === undefined) return;
-		try {
-			process.kill(-child.pid, "SIGKILL");
-		} catch {
-			child.kill("SIGKILL");
-		}
-		await this.exited;
-		this.child = null;
+		await this.wrangler.kill();
 	}
 
 	/** Starts again on the same port and persisted storage. */
