@@ -1,0 +1,204 @@
+/**
+ * Node `ws` clients for the bench: one thin wrapper per socket (no parsing: handlers see raw
+ * text) and a bounded-concurrency opener. Every loop here is bounded in count and in time.
+ */
+import { performance } from "node:perf_hooks";
+import WebSocket from "ws";
+
+/** How a socket's handshake is judged complete: at `open`, or at the first server frame. */
+export type HandshakeEnd = "open" | "first-frame";
+
+export interface CloseEvent {
+	code: number;
+	reason: string;
+	/** performance.now() when the close event fired. */
+	at: number;
+}
+
+/** Milliseconds on the bench's monotonic clock (shared by every socket in this process). */
+export const now = (): number => performance.now();
+
+export class BenchSocket {
+	/** Called for each text frame after the handshake frame. Replace to observe traffic. */
+	onText: (text: string, at: number) => void = () => {};
+	/** The first server frame (baton: `welcome`), when the handshake waits for it. */
+	firstFrame: string | null = null;
+	readonly closed: Promise<CloseEvent>;
+	closeEvent: CloseEvent | null = null;
+
+	constructor(
+		readonly ws: WebSocket,
+		readonly startedAt: number,
+	) {
+		this.closed = new Promise((res) => {
+			ws.on("close", (code, reason) => {
+				this.closeEvent = { code, reason: reason.toString(), at: now() };
+				res(this.closeEvent);
+			});
+		});
+		ws.on("error", () => {
+			// Surfaced as a close (1006) or as a failed open.
+		});
+	}
+
+	get isOpen(): boolean {
+		return this.ws.readyState === WebSocket.OPEN;
+	}
+
+	get isClosed(): boolean {
+		return this.ws.readyState === WebSocket.CLOSED;
+	}
+
+	send(text: string): void {
+		if (this.isOpen) this.ws.send(text);
+	}
+
+	/** Closes with 1000 and waits (bounded) for the close event. */
+	async close(timeoutMs = 5000): Promise<void> {
+		if (this.isClosed) return;
+		this.ws.close(1000);
+		const timer = new Promise<void>((res) => setTimeout(res, timeoutMs).unref());
+		await Promise.race([this.closed.then(() => undefined), timer]);
+		if (!this.isClosed) this.ws.terminate();
+	}
+}
+
+export interface OpenSpec {
+	url: string;
+	protocols?: string[];
+	handshake: HandshakeEnd;
+	timeoutMs?: number;
+}
+
+export interface Opened {
+	socket: BenchSocket;
+	handshakeMs: number;
+}
+
+/**
+ * Opens one socket; resolves when the handshake (per `spec.handshake`) completes. `onText`, when
+ * given, sees frames that arrive right behind the handshake frame (e.g. baton's replay), which
+ * could otherwise be delivered before the caller gets the socket.
+ */
+export function openSocket(spec: OpenSpec, onText?: (text: string, at: number) => void): Promise<Opened> {
+	const startedAt = now();
+	const ws = new WebSocket(spec.url, spec.protocols ?? [], { perMessageDeflate: false, handshakeTimeout: spec.timeoutMs ?? 15_000 });
+	const socket = new BenchSocket(ws, startedAt);
+	if (onText !== undefined) socket.onText = onText;
+	return new Promise((res, rej) => {
+		const timer = setTimeout(() => {
+			ws.terminate();
+			rej(new Error(`handshake timed out after ${spec.timeoutMs ?? 15_000} ms: ${spec.url.replace(/token=[^&]+/, "token=…")}`));
+		}, spec.timeoutMs ?? 15_000);
+		const done = () => {
+			clearTimeout(timer);
+			res({ socket, handshakeMs: now() - startedAt });
+		};
+		ws.once("error", (err) => {
+			clearTimeout(timer);
+			rej(err);
+		});
+		ws.once("close", (code) => {
+			clearTimeout(timer);
+			rej(new Error(`closed with ${code} during the handshake`));
+		});
+		ws.on("message", (data, isBinary) => {
+			const text = isBinary ? "" : data.toString();
+			if (spec.handshake === "first-frame" && socket.firstFrame === null) {
+				socket.firstFrame = text;
+				done();
+				return;
+			}
+			socket.onText(text, now());
+		});
+		if (spec.handshake === "open") ws.once("open", done);
+	});
+}
+
+export interface OpenManyResult {
+	sockets: BenchSocket[];
+	handshakeMs: number[];
+	/** Sockets that failed to open, and the first few reasons. */
+	failures: number;
+	failureSamples: string[];
+	elapsedMs: number;
+	/** True when the deadline stopped the run before `count` sockets were attempted. */
+	timedOut: boolean;
+}
+
+/** Opens `count` sockets with at most `concurrency` handshakes in flight, until `deadlineMs`. */
+export async function openMany(count: number, concurrency: number, deadlineMs: number, spec: (i: number) => OpenSpec): Promise<OpenManyResult> {
+	const started = now();
+	const sockets: BenchSocket[] = [];
+	const handshakeMs: number[] = [];
+	const failureSamples: string[] = [];
+	let failures = 0;
+	let next = 0;
+	let timedOut = false;
+	const lane = async () => {
+		while (next < count) {
+			if (now() - started > deadlineMs) {
+				timedOut = true;
+				return;
+			}
+			const i = next++;
+			try {
+				const opened = await openSocket(spec(i));
+				sockets.push(opened.socket);
+				handshakeMs.push(opened.handshakeMs);
+			} catch (err) {
+				failures++;
+				if (failureSamples.length < 5) failureSamples.push(err instanceof Error ? err.message : String(err));
+			}
+		}
+	};
+	await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+	return { sockets, handshakeMs, failures, failureSamples, elapsedMs: now() - started, timedOut };
+}
+
+/** Closes every socket, a bounded batch at a time. */
+export async function closeAll(sockets: readonly BenchSocket[], batch = 200): Promise<void> {
+	for (let i = 0; i < sockets.length; i += batch) await Promise.all(sockets.slice(i, i + batch).map((s) => s.close()));
+}
+
+/** Resolves after `ms` (a pacing or settling pause, never a substitute for an event). */
+export function pause(ms: number): Promise<void> {
+	return new Promise((res) => setTimeout(res, ms));
+}
+
+/** A running pinger: every socket sends `ping` once per interval, phases spread evenly. */
+export interface Pinger {
+	readonly sent: () => number;
+	readonly pongs: () => number;
+	stop(): void;
+}
+
+/**
+ * Makes every socket send the literal `ping` once per `intervalMs`, spread over the interval by a
+ * single 100 ms ticker (no timer per socket). Counts `pong` answers through `onText`.
+ */
+export function startPinging(sockets: readonly BenchSocket[], intervalMs: number): Pinger {
+	const TICK_MS = 100;
+	const slots = Math.max(1, Math.round(intervalMs / TICK_MS));
+	let tick = 0;
+	let sent = 0;
+	let pongs = 0;
+	for (const s of sockets) {
+		const previous = s.onText;
+		s.onText = (text, at) => {
+			if (text === "pong") pongs++;
+			else previous(text, at);
+		};
+	}
+	const timer = setInterval(() => {
+		const slot = tick++ % slots;
+		for (let i = slot; i < sockets.length; i += slots) {
+			const s = sockets[i];
+			if (s?.isOpen) {
+				s.send("ping");
+				sent++;
+			}
+		}
+	}, TICK_MS);
+	return { sent: () => sent, pongs: () => pongs, stop: () => clearInterval(timer) };
+}

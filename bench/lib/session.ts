@@ -1,0 +1,77 @@
+/**
+ * One bench run's shared state: sizes, the results document being filled, the targets, and
+ * `attempt`, which runs a workload, logs its duration and turns a failure into a recorded error
+ * (one failing workload never stops the others).
+ */
+import type { BenchResults, TargetResults } from "./report.ts";
+import type { Sizes } from "./sizes.ts";
+import type { Target, TargetName } from "./targets.ts";
+
+export const log = (text: string): void => {
+	process.stdout.write(`${text}\n`);
+};
+
+export interface Targets {
+	/** The project's config, served as-is: every comparative workload. */
+	baton: Target;
+	/** The same without the [assets] table (no static-assets router in front): diagnostics. */
+	batonLite: Target;
+	/** Short heartbeat, no [assets]: the heartbeat and idle-room workloads. */
+	batonHb: Target;
+	bare: Target;
+	partyserver: Target;
+}
+
+/** The order of targets within a phase (rotated per round where there are rounds). */
+export const ORDER: readonly TargetName[] = ["bare", "partyserver", "baton"];
+
+export class Session {
+	constructor(
+		readonly sizes: Sizes,
+		readonly runId: string,
+		readonly results: BenchResults,
+		readonly targets: Targets,
+	) {}
+
+	/** The comparable target named `name`. */
+	target(name: TargetName): Target {
+		return this.targets[name];
+	}
+
+	/** The results of one comparable target, created on first use. */
+	of(name: TargetName): TargetResults {
+		const existing = this.results.targets[name];
+		if (existing !== undefined) return existing;
+		const created: TargetResults = {};
+		this.results.targets[name] = created;
+		return created;
+	}
+
+	/** The diagnostic results of baton without [assets], created on first use. */
+	lite(): TargetResults {
+		const existing = this.results.baton.withoutAssets;
+		if (existing !== undefined) return existing;
+		const created: TargetResults = {};
+		this.results.baton.withoutAssets = created;
+		return created;
+	}
+
+	/** A room name unique to this run. */
+	room(kind: string): string {
+		return `${kind}-${this.runId}`;
+	}
+
+	async attempt<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+		const t0 = Date.now();
+		try {
+			const value = await fn();
+			log(`  ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+			return value;
+		} catch (err) {
+			const message = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+			this.results.meta.errors.push(message);
+			log(`  ${message}`);
+			return undefined;
+		}
+	}
+}

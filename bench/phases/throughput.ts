@@ -1,0 +1,56 @@
+/**
+ * Phase 2: workloads 2 (fan-out) and 3 (echo) in interleaved rounds, the order rotated each
+ * round so slow drifts in machine load fall on every target alike; medians are reported. With
+ * `--profile`, one more profiled fan-out per target. Then one fan-out on each ablation of the
+ * bare target (the floor plus a SQLite insert per message; plus an attachment read per send).
+ */
+import { log, ORDER, type Session } from "../lib/session.ts";
+import type { Target, TargetName } from "../lib/targets.ts";
+import { combineEcho, type EchoResult, runEcho } from "../workloads/echo.ts";
+import { combineFanout, type FanoutResult, runFanout } from "../workloads/fanout.ts";
+import { runProfiledFanout } from "../workloads/profile.ts";
+
+/** The comparable targets plus the diagnostic baton without [assets]. */
+type Participant = TargetName | "baton-lite";
+const PARTICIPANTS: readonly Participant[] = [...ORDER, "baton-lite"];
+
+export async function throughputPhase(s: Session, profile: boolean): Promise<void> {
+	const { sizes } = s;
+	const target = (p: Participant): Target => (p === "baton-lite" ? s.targets.batonLite : s.target(p));
+	const fanouts: Record<Participant, FanoutResult[]> = { baton: [], bare: [], partyserver: [], "baton-lite": [] };
+	const echoes: Record<Participant, EchoResult[]> = { baton: [], bare: [], partyserver: [], "baton-lite": [] };
+	const persisted: Partial<Record<Participant, number>> = {};
+	for (let round = 0; round < sizes.rounds; round++) {
+		const order = PARTICIPANTS.map((_, k) => PARTICIPANTS[(k + round) % PARTICIPANTS.length] as Participant);
+		log(`fan-out and echo, round ${round + 1}/${sizes.rounds}`);
+		for (const name of order) {
+			const room = s.room(`fanout${round}`);
+			const r = await s.attempt(`${name} fan-out ${sizes.fanoutSubscribers}×${sizes.fanoutMessages}`, () => runFanout(target(name), room, sizes));
+			if (r === undefined) continue;
+			fanouts[name].push(r);
+			// "While baton persists every message": its room's head must be the number published.
+			if (name === "baton" || name === "baton-lite") persisted[name] = (await s.attempt(`${name} stats`, () => target(name).batonStats(room)))?.seq;
+		}
+		for (const name of order) {
+			const r = await s.attempt(`${name} echo ${sizes.echoRoundTrips}`, () => runEcho(target(name), s.room(`echo${round}`), sizes));
+			if (r !== undefined) echoes[name].push(r);
+		}
+	}
+	for (const name of PARTICIPANTS) {
+		const into = name === "baton-lite" ? s.lite() : s.of(name);
+		const persistedSeq = persisted[name];
+		if (fanouts[name].length > 0) into.fanout = { ...combineFanout(fanouts[name]), ...(persistedSeq === undefined ? {} : { persistedSeq }) };
+		if (echoes[name].length > 0) into.echo = combineEcho(echoes[name]);
+	}
+	// Ablations: the floor plus one of baton's costs, to attribute the gap (one round each).
+	for (const variant of ["persist", "attach"] as const) {
+		const r = await s.attempt(`bare+${variant} fan-out`, () => runFanout(s.targets.bare, s.room(`ablation-${variant}`), sizes, {}, { variant }));
+		if (r !== undefined) s.results.ablations = { ...s.results.ablations, [variant]: r };
+	}
+	if (!profile) return;
+	log("profiles (fan-out with the inspector attached)");
+	for (const name of ORDER) {
+		const p = await s.attempt(`${name} profile`, () => runProfiledFanout(s.target(name), s.room("profile"), sizes));
+		if (p !== undefined) s.results.profiles = { ...s.results.profiles, [name]: p };
+	}
+}

@@ -1,0 +1,136 @@
+/**
+ * `npm run bench` — baton against the runtime's floor (a bare hibernation Durable Object) and
+ * partyserver, each a real `wrangler dev` on loopback. Flags: `--quick` (small sizes, < 2 min),
+ * `--via-proxy` (go through wrangler's local proxy), `--disk-state` (persist to disk instead of
+ * tmpfs), `--profile` (add CPU profiles of a fan-out run per target). Prints a table and writes
+ * bench/results/<timestamp>.json and latest.json. See bench/README.md.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadAverage } from "./lib/procfs.ts";
+import { type BenchResults, evaluateBars, formatBars, formatBaton, formatProfiles, formatTable, writeResults } from "./lib/report.ts";
+import { log, Session } from "./lib/session.ts";
+import { type Mode, sizesFor } from "./lib/sizes.ts";
+import { ROOT, removeSnapshots } from "./lib/snapshot.ts";
+import { BENCH_HEARTBEAT, Target } from "./lib/targets.ts";
+import { stopAllProcesses } from "./lib/wrangler.ts";
+import { batonPhase } from "./phases/baton.ts";
+import { connectPhase } from "./phases/connect.ts";
+import { throughputPhase } from "./phases/throughput.ts";
+import { runIdle } from "./workloads/idle.ts";
+
+const args = new Set(process.argv.slice(2));
+const mode: Mode = args.has("--quick") ? "quick" : "full";
+const viaProxy = args.has("--via-proxy");
+const profile = args.has("--profile");
+/** Persisted state on tmpfs by default: local fsync latency is not the edge's storage latency. */
+const stateBase = !args.has("--disk-state") && existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+const sizes = sizesFor(mode);
+/** Hard stop for the whole run (each workload is bounded on its own; this is the safety net). */
+const WATCHDOG_MS = mode === "quick" ? 180_000 : 600_000;
+
+function git(argv: string[]): string {
+	try {
+		return execFileSync("git", argv, { cwd: ROOT, encoding: "utf8" }).trim();
+	} catch {
+		return "";
+	}
+}
+
+function newResults(started: number): BenchResults {
+	return {
+		meta: {
+			startedAt: new Date(started).toISOString(),
+			mode,
+			durationMs: 0,
+			viaProxy,
+			stateDir: stateBase,
+			node: process.version,
+			cpus: cpus().length,
+			loadAverage: { start: loadAverage(), end: Number.NaN },
+			commit: git(["rev-parse", "--short", "HEAD"]),
+			dirty: git(["status", "--porcelain", "--", "src", "durable-objects", "protocol", "wrangler.toml"]) !== "",
+			errors: [],
+		},
+		targets: {},
+		baton: {},
+		bars: [],
+	};
+}
+
+function print(results: BenchResults, written: { file: string; latest: string }): void {
+	log("");
+	log(formatTable(results));
+	log("");
+	log(formatBaton(results));
+	log("");
+	log(formatBars(results.bars));
+	log("");
+	if (results.profiles !== undefined) {
+		log(formatProfiles(results));
+		log("");
+	}
+	const errors = results.meta.errors;
+	log(`${errors.length} error(s)${errors.length > 0 ? `:\n  ${errors.join("\n  ")}` : ""}`);
+	log(`written ${written.file} and ${written.latest} (${(results.meta.durationMs / 1000).toFixed(0)} s)`);
+}
+
+async function main(): Promise<void> {
+	const started = Date.now();
+	const results = newResults(started);
+	const cleanUp = () => stopAllProcesses().then(removeSnapshots);
+	// Stopping the targets makes every remaining workload fail fast, so partial results are still
+	// written; the hard exit is the last resort.
+	const watchdog = setTimeout(() => {
+		log(`watchdog: the run exceeded ${WATCHDOG_MS / 1000} s; stopping targets`);
+		results.meta.errors.push(`watchdog: stopped after ${WATCHDOG_MS / 1000} s`);
+		void cleanUp();
+		setTimeout(() => process.exit(2), 30_000).unref();
+	}, WATCHDOG_MS);
+	const onSignal = () => void cleanUp().then(() => process.exit(130));
+	process.once("SIGINT", onSignal);
+	process.once("SIGTERM", onSignal);
+
+	try {
+		log(`baton bench (${mode}${viaProxy ? ", via wrangler's proxy" : ""}, state in ${stateBase}): starting targets…`);
+		const common = { viaProxy, stateBase };
+		const [baton, batonLite, batonHb, bare, partyserver] = await Promise.all([
+			Target.start("baton", common),
+			// Diagnostics: the cost of the static-assets router that [assets] puts in front.
+			Target.start("baton", { ...common, withoutAssets: true, variant: "baton-lite" }),
+			// Heartbeat and idle rooms (they do not touch assets).
+			Target.start("baton", {
+				...common,
+				withoutAssets: true,
+				variant: "baton-hb",
+				vars: { HEARTBEAT_INTERVAL_MS: String(BENCH_HEARTBEAT.intervalMs), HEARTBEAT_TIMEOUT_MS: String(BENCH_HEARTBEAT.timeoutMs) },
+			}),
+			Target.start("bare", common),
+			Target.start("partyserver", common),
+		]);
+		const s = new Session(sizes, started.toString(36), results, { baton, batonLite, batonHb, bare, partyserver });
+		log(`targets ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+		// The idle-room observation (10 pinging clients per room) is mostly waiting and costs the
+		// other workloads next to nothing: it runs in the background from the start.
+		const idle = s.attempt("idle rooms (background)", () => runIdle(batonHb, bare, s.room("idle"), sizes));
+		await connectPhase(s);
+		await throughputPhase(s, profile);
+		await batonPhase(s, idle);
+	} catch (err) {
+		results.meta.errors.push(err instanceof Error ? err.message : String(err));
+	} finally {
+		clearTimeout(watchdog);
+		await cleanUp();
+	}
+	results.meta.durationMs = Date.now() - started;
+	results.meta.loadAverage.end = loadAverage();
+	results.bars = evaluateBars(results);
+	print(results, writeResults(results, join(ROOT, "bench/results")));
+	if (results.meta.errors.length > 0) process.exitCode = 1;
+}
+
+await main();
+// Every socket and timer is closed by now; exit explicitly so a straggler cannot hold the CLI.
+process.exit();

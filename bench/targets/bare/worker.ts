@@ -1,0 +1,162 @@
+/**
+ * Bench target "bare": the least a hibernation Durable Object can do for a room. Every text frame
+ * is broadcast to every socket (sender included); `ping` is answered `pong`.
+ *
+ * One class per variant (the auto-response is set per object), chosen with `?variant=`:
+ * - `AutoPingRoom` (default): the runtime answers `ping` itself and never wakes the object.
+ * - `ManualPingRoom` (`manual`): `ping` reaches `webSocketMessage`, as in a room without
+ *   auto-response; it counts those wakes for the ping-cost comparison.
+ * - `PersistRoom` (`persist`) and `AttachRoom` (`attach`): ablations that add one cost baton pays
+ *   to the floor — a SQLite insert per message; a per-socket attachment read back on every send.
+ *
+ * `GET /rooms/:room/stats[?variant=…]` answers `{"wakeups","pings","sockets"}`: constructions and
+ * pings handled in JavaScript, persisted in SQLite so evictions do not reset them. A construction
+ * whose first event is the stats request itself is not counted as a wakeup.
+ */
+import { DurableObject } from "cloudflare:workers";
+
+interface Env {
+	AUTO: DurableObjectNamespace<AutoPingRoom>;
+	MANUAL: DurableObjectNamespace<ManualPingRoom>;
+	PERSIST: DurableObjectNamespace<PersistRoom>;
+	ATTACH: DurableObjectNamespace<AttachRoom>;
+}
+
+const PING = "ping";
+const PONG = "pong";
+
+class BareRoom extends DurableObject<Env> {
+	/** Events handled by this instance (in memory: it starts at 0 on every construction). */
+	protected events = 0;
+
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL)");
+		this.count("wakeups");
+	}
+
+	protected count(name: string): void {
+		this.ctx.storage.sql.exec("INSERT INTO counters (name, n) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET n = n + 1", name);
+	}
+
+	private counter(name: string): number {
+		const row = this.ctx.storage.sql.exec<{ n: number }>("SELECT n FROM counters WHERE name = ?", name).toArray()[0];
+		return row?.n ?? 0;
+	}
+
+	override async fetch(request: Request): Promise<Response> {
+		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+			if (this.events++ === 0) this.count("stats_wakes");
+			const wakeups = this.counter("wakeups") - this.counter("stats_wakes");
+			return Response.json({ wakeups, pings: this.counter("pings"), sockets: this.ctx.getWebSockets().length });
+		}
+		this.events++;
+		const pair = new WebSocketPair();
+		this.ctx.acceptWebSocket(pair[1]);
+		this.accepted(pair[1]);
+		return new Response(null, { status: 101, webSocket: pair[0] });
+	}
+
+	/** Hook for variants that keep per-socket state. */
+	protected accepted(_ws: WebSocket): void {}
+
+	override async webSocketMessage(_ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+		this.events++;
+		if (typeof message !== "string") return;
+		for (const peer of this.ctx.getWebSockets()) {
+			try {
+				peer.send(message);
+			} catch {
+				// Closing peer; its close event follows.
+			}
+		}
+	}
+
+	override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+		this.events++;
+		try {
+			ws.close(code === 1005 || code === 1006 ? 1000 : code);
+		} catch {
+			// Already closed.
+		}
+	}
+}
+
+export class AutoPingRoom extends BareRoom {
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+	}
+}
+
+export class ManualPingRoom extends BareRoom {
+	override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+		if (message === PING) {
+			this.events++;
+			this.count("pings");
+			ws.send(PONG);
+			return;
+		}
+		await super.webSocketMessage(ws, message);
+	}
+}
+
+/** Ablation: the floor plus one SQLite insert per message (baton stores every message). */
+export class PersistRoom extends AutoPingRoom {
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, data TEXT NOT NULL)");
+	}
+
+	override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+		if (typeof message === "string") this.ctx.storage.sql.exec("INSERT INTO log (data) VALUES (?)", message);
+		await super.webSocketMessage(ws, message);
+	}
+}
+
+/** Ablation: the floor plus a per-socket attachment (baton-sized), read back before every send. */
+export class AttachRoom extends AutoPingRoom {
+	protected override accepted(ws: WebSocket): void {
+		const now = Date.now();
+		ws.serializeAttachment({ v: 1, session: crypto.randomUUID(), sub: "bench", name: "bench", exp: now + 3600, connectedAt: now, lastSeen: now, strikes: [] });
+	}
+
+	override async webSocketMessage(_ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+		this.events++;
+		if (typeof message !== "string") return;
+		for (const peer of this.ctx.getWebSockets()) {
+			const state: unknown = peer.deserializeAttachment();
+			if (typeof state !== "object" || state === null) continue;
+			try {
+				peer.send(message);
+			} catch {
+				// Closing peer.
+			}
+		}
+	}
+}
+
+/** The room object for `variant`. */
+function roomStub(env: Env, variant: string | null, room: string): { fetch(request: Request): Promise<Response> } {
+	switch (variant) {
+		case "manual":
+			return env.MANUAL.get(env.MANUAL.idFromName(room));
+		case "persist":
+			return env.PERSIST.get(env.PERSIST.idFromName(room));
+		case "attach":
+			return env.ATTACH.get(env.ATTACH.idFromName(room));
+		default:
+			return env.AUTO.get(env.AUTO.idFromName(room));
+	}
+}
+
+export default {
+	async fetch(request: Request, env: Env): Promise<Response> {
+		const url = new URL(request.url);
+		if (url.pathname === "/healthz") return new Response("ok");
+		const match = /^\/rooms\/([^/]+)\/(ws|stats)$/.exec(url.pathname);
+		const room = match?.[1];
+		if (room === undefined) return new Response("not found", { status: 404 });
+		return roomStub(env, url.searchParams.get("variant"), room).fetch(request);
+	},
+} satisfies ExportedHandler<Env>;

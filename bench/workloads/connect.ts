@@ -1,0 +1,110 @@
+/**
+ * Workload 1 (connect) and 4 (idle memory): N sockets into one room, opened in two halves.
+ * Handshake time is to `welcome` for baton (its first frame: auth, session and replay decided) and
+ * to `open` for the others. Memory is the user Worker's workerd RSS growth over the second half,
+ * per socket: the first half absorbs the one-off growth of a fresh process (heap, allocator
+ * arenas, code), which would otherwise be charged to the connections.
+ */
+import { type BenchSocket, closeAll, type OpenManyResult, openMany, openSocket, pause } from "../lib/load.ts";
+import type { Sizes } from "../lib/sizes.ts";
+import { perSecond, round, type Summary, summarize } from "../lib/stats.ts";
+import type { Target } from "../lib/targets.ts";
+
+export interface ConnectResult {
+	requested: number;
+	opened: number;
+	/** Distinct `sub`s among the sockets (baton broadcasts presence per sub). */
+	subs: number;
+	failures: number;
+	failureSamples: string[];
+	timedOut: boolean;
+	/** Time spent opening (both halves, pauses excluded). */
+	elapsedMs: number;
+	connectionsPerSec: number;
+	handshakeMs: Summary;
+	/** CPU of the target's workerd per connection, ms. */
+	workerdCpuMsPerConnection: number;
+}
+
+export interface MemoryResult {
+	/** Sockets open at the first and second reading. */
+	socketsAtFirst: number;
+	socketsAtSecond: number;
+	rssFirstKiB: number;
+	rssSecondKiB: number;
+	/** (second − first) / (sockets added in between), bytes. */
+	bytesPerConnection: number;
+	/** Read again after the room hibernated (full runs): (hibernated − first) / added. */
+	rssHibernatedKiB?: number;
+	bytesPerConnectionHibernated?: number;
+}
+
+export interface ConnectRun {
+	connect: ConnectResult;
+	memory: MemoryResult;
+	/** Still open, for the hibernated reading; `finishConnect` closes them. */
+	sockets: BenchSocket[];
+}
+
+export interface ConnectOptions {
+	/** All sockets share one `sub` (a diagnostic: no presence fan-out on join). */
+	oneSub?: boolean;
+}
+
+export async function runConnect(target: Target, room: string, sizes: Sizes, opts: ConnectOptions = {}): Promise<ConnectRun> {
+	const sub = (i: number) => (opts.oneSub ? "same" : `c${i}`);
+	// One socket first: the object exists and the code is warm before the clock starts.
+	const warm = await openSocket(target.socket(room, "warm"));
+	const half = Math.floor(sizes.connect / 2);
+	const cpu0 = target.proc.cpuMs();
+	const first = await openMany(half, sizes.connectConcurrency, sizes.phaseDeadlineMs, (i) => target.socket(room, sub(i)));
+	const cpuMid = target.proc.cpuMs();
+	await pause(sizes.memorySettleMs);
+	const rssFirst = target.proc.rssKiB();
+	const cpuMid2 = target.proc.cpuMs();
+	const second = await openMany(sizes.connect - half, sizes.connectConcurrency, sizes.phaseDeadlineMs, (i) => target.socket(room, sub(half + i)));
+	const cpu1 = target.proc.cpuMs();
+	await pause(sizes.memorySettleMs);
+	const rssSecond = target.proc.rssKiB();
+
+	const runs: OpenManyResult[] = [first, second];
+	const opened = first.sockets.length + second.sockets.length;
+	const elapsedMs = first.elapsedMs + second.elapsedMs;
+	const added = second.sockets.length;
+	return {
+		connect: {
+			requested: sizes.connect,
+			opened,
+			subs: opts.oneSub ? 1 : opened,
+			failures: first.failures + second.failures,
+			failureSamples: [...first.failureSamples, ...second.failureSamples].slice(0, 5),
+			timedOut: runs.some((r) => r.timedOut),
+			elapsedMs: round(elapsedMs, 1),
+			connectionsPerSec: perSecond(opened, elapsedMs),
+			handshakeMs: summarize([...first.handshakeMs, ...second.handshakeMs]),
+			workerdCpuMsPerConnection: opened > 0 ? round((cpuMid - cpu0 + (cpu1 - cpuMid2)) / opened, 3) : Number.NaN,
+		},
+		memory: {
+			socketsAtFirst: first.sockets.length + 1,
+			socketsAtSecond: opened + 1,
+			rssFirstKiB: rssFirst,
+			rssSecondKiB: rssSecond,
+			bytesPerConnection: added > 0 ? Math.round(((rssSecond - rssFirst) * 1024) / added) : Number.NaN,
+		},
+		sockets: [warm.socket, ...first.sockets, ...second.sockets],
+	};
+}
+
+/** Reads RSS after hibernation (the caller waited for it) into the run's memory result. */
+export function readHibernated(target: Target, run: ConnectRun): void {
+	const rss = target.proc.rssKiB();
+	const added = run.memory.socketsAtSecond - run.memory.socketsAtFirst;
+	run.memory.rssHibernatedKiB = rss;
+	run.memory.bytesPerConnectionHibernated = added > 0 ? Math.round(((rss - run.memory.rssFirstKiB) * 1024) / added) : Number.NaN;
+}
+
+/** Reads RSS again (after the caller waited for hibernation) and closes the run's sockets. */
+export async function finishConnect(target: Target, run: ConnectRun, hibernated: boolean): Promise<void> {
+	if (hibernated) readHibernated(target, run);
+	await closeAll(run.sockets);
+}
