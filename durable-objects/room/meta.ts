@@ -8,8 +8,6 @@ export const MetaKey = {
 	HeartbeatTimeouts: "heartbeat_timeouts",
 	/** The alarm time the room last armed (ms), or absent: lets connects avoid a full rescan. */
 	AlarmAt: "alarm_at",
-	/** Last alarm run (ms): the alarm never runs more often than HEARTBEAT_INTERVAL_MS. */
-	LastAlarmRun: "last_alarm_run",
 	/** Set while a migration freezes publishes (ms of freeze start). */
 	Moving: "moving",
 	/** Set when the room moved away: JSON `{"home","gen"}` of the object that now holds it. */

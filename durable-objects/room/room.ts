@@ -56,6 +56,8 @@ export class Room extends DurableObject<Env> {
 	private readonly presence: Presence;
 	private readonly bans: Bans;
 	private readonly counters: RoomCounters;
+	/** When this instance last ran the alarm; null after a wake (the bound then comes from the deadline). */
+	private lastAlarmRun: number | null = null;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -368,10 +370,11 @@ export class Room extends DurableObject<Env> {
 	// ---------------------------------------------------------------- alarm
 
 	/** Arms the alarm for `deadline` unless it is already armed sooner. */
-	private async armAlarmBy(deadline: number, now: number): Promise<void> {
+	private async armAlarmBy(deadline: number, now: number, fromAlarm = false): Promise<void> {
 		const armed = this.meta.getNumber(MetaKey.AlarmAt);
-		const at = nextAlarmTime(deadline, this.meta.getNumber(MetaKey.LastAlarmRun), now, this.liveness);
-		if (armed !== null && armed <= at && armed > now) return;
+		const at = nextAlarmTime(deadline, this.lastAlarmRun, now, this.liveness);
+		// A running alarm has consumed the one that was armed: it always re-arms.
+		if (!fromAlarm && armed !== null && armed <= at && armed > now) return;
 		this.meta.set(MetaKey.AlarmAt, at);
 		await this.ctx.storage.setAlarm(at);
 	}
@@ -401,8 +404,10 @@ export class Room extends DurableObject<Env> {
 	override async alarm(): Promise<void> {
 		const now = Date.now();
 		this.counters.countAlarmRun();
-		this.meta.set(MetaKey.LastAlarmRun, now);
-		this.meta.set(MetaKey.AlarmAt, null);
+		// Each SQLite row written here is billed on every run of every idle room, so the run keeps
+		// its last-run time in memory (it only bounds re-arming within this run) and overwrites
+		// AlarmAt once, when it re-arms, instead of clearing it first.
+		this.lastAlarmRun = now;
 		let earliest = Number.POSITIVE_INFINITY;
 		for (const [ws, a] of this.liveSockets()) {
 			const auto = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
@@ -427,7 +432,7 @@ export class Room extends DurableObject<Env> {
 		}
 		const nextLeave = this.presence.nextLeaveAt();
 		if (nextLeave !== null) earliest = Math.min(earliest, nextLeave);
-		if (Number.isFinite(earliest)) await this.armAlarmBy(earliest, now);
+		if (Number.isFinite(earliest)) await this.armAlarmBy(earliest, now, true);
 	}
 
 	// ---------------------------------------------------------------- RPC (HTTP routes)
