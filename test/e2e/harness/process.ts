@@ -10,6 +10,13 @@ import { join, resolve } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 
 /** The project root (wrangler runs from here). */
+
+/** How many times a wrangler that exits while starting is started in all. */
+const LAUNCH_ATTEMPTS = 3;
+
+/** wrangler exited before it was ready (as opposed to hanging). */
+class WranglerExited extends Error {}
+
 export const ROOT = resolve(import.meta.dirname, "../../..");
 const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
 const START_TIMEOUT_MS = 60_000;
@@ -71,8 +78,27 @@ export class WranglerProcess {
 		return this.child?.pid;
 	}
 
-	/** Starts wrangler with `args` and resolves once it printed "Ready on" and `/healthz` answers. */
+	/**
+	 * Starts wrangler with `args` and resolves once it printed "Ready on" and `/healthz` answers.
+	 * A wrangler that dies while starting (seen in CI: its esbuild child panicking while several
+	 * processes bundle at once on two cores) is started again, at most twice; a start that hangs is
+	 * not retried.
+	 */
 	async launch(args: string[]): Promise<void> {
+		for (let attempt = 1; ; attempt++) {
+			try {
+				await this.launchOnce(args);
+				return;
+			} catch (err) {
+				if (!(err instanceof WranglerExited) || attempt >= LAUNCH_ATTEMPTS) throw err;
+				const panic = this.output.split("\n").find((l) => /panic|fatal error/i.test(l)) ?? "";
+				console.warn(`${this.label}: wrangler exited while starting (attempt ${attempt}); starting it again. ${panic}`);
+				await this.exited;
+			}
+		}
+	}
+
+	private async launchOnce(args: string[]): Promise<void> {
 		const child = spawn(process.execPath, [WRANGLER, ...args], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: this.env });
 		this.child = child;
 		this.exited = new Promise((res) => child.once("exit", () => res()));
@@ -99,7 +125,7 @@ export class WranglerProcess {
 			child.stdout?.on("data", check);
 			child.once("exit", (code) => {
 				clearTimeout(timer);
-				rej(new Error(`${this.label}: wrangler exited with ${code}:\n${this.output.slice(-3000)}`));
+				rej(new WranglerExited(`${this.label}: wrangler exited with ${code}:\n${this.output.slice(-3000)}`));
 			});
 		});
 		// "Ready" is printed when the proxy listens; one request proves the Worker answers.
