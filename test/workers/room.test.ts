@@ -125,6 +125,8 @@ describe("publish, ack and seq", () => {
 			for (let k = 0; k < 20; k++) s.publish(`p${i}-${k}`, { i, k });
 		});
 		for (const s of sockets) await s.message(100, { timeoutMs: 10_000 });
+		// The room broadcasts a message before acking it: wait for every ack, not just the 100th message.
+		await Promise.all(sockets.map((s, i) => Promise.all(range(0, 19).map((k) => s.ack(`p${i}-${k}`, { timeoutMs: 10_000 })))));
 		for (const [i, s] of sockets.entries()) {
 			expect(messageSeqs(s)).toEqual(range(1, 100));
 			const acks = s.frames().filter((f) => f.type === "ack");
