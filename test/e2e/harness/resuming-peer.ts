@@ -475,10 +475,17 @@ export class ResumingPeer {
 		return Math.floor(exp / 2 + (this.random() * exp) / 2);
 	}
 
-	private scheduleReconnect(delayMs: number): void {
+	/**
+	 * Node timers may fire a millisecond before `Date.now()` reaches their due time (they run on a
+	 * monotonic clock and round), so the wait is checked against the wall clock the close was
+	 * stamped with and topped up, never cut short.
+	 */
+	private scheduleReconnect(delayMs: number, dueAt = Date.now() + delayMs): void {
 		if (this.reconnectTimer !== null) return;
 		this.reconnectTimer = this.timer(() => {
 			this.reconnectTimer = null;
+			const early = dueAt - Date.now();
+			if (early > 0) return this.scheduleReconnect(early, dueAt);
 			if (this.state === "down" && this.wantUp) this.open();
 		}, delayMs);
 	}
