@@ -3,6 +3,7 @@ import { fullJitter } from "./backoff.ts";
 import { Emitter, type Handler } from "./emitter.ts";
 import { encodePublish } from "./encode.ts";
 import { BatonError, ClientErrorCode, stopErrorCode } from "./errors.ts";
+import { PublishFlow } from "./flow.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { IdSource } from "./ids.ts";
 import { type ResolvedOptions, resolveOptions } from "./options.ts";
@@ -25,8 +26,8 @@ interface Link {
 }
 
 /** `reconnect` outlives a link; every other timer belongs to the current link. */
-type TimerName = "reconnect" | "connect" | "ping" | "deadline" | "retry";
-const LINK_TIMERS: readonly TimerName[] = ["connect", "ping", "deadline", "retry"];
+type TimerName = "reconnect" | "connect" | "ping" | "deadline" | "retry" | "pace";
+const LINK_TIMERS: readonly TimerName[] = ["connect", "ping", "deadline", "retry", "pace"];
 
 /**
  * One room connection: a state machine over `connecting | open | reconnecting | closed`, changed
@@ -39,6 +40,7 @@ export class RoomConnection {
 	readonly #events = new Emitter<RoomEvents>();
 	readonly #timers = new Timers<TimerName>();
 	readonly #outbox = new Outbox();
+	readonly #flow = new PublishFlow();
 	readonly #ordering: OrderedDelivery;
 	readonly #ids = new IdSource();
 
@@ -103,10 +105,8 @@ export class RoomConnection {
 		if (this.#outbox.has(id)) return Promise.reject(new BatonError(ErrorCode.BadRequest, `a publish with id ${id} is already pending`));
 		const encoded = encodePublish(id, data);
 		if (!encoded.ok) return Promise.reject(encoded.error);
-		const { entry, settled } = this.#outbox.add(id, encoded.frame);
-		const link = this.#link;
-		// While a rate-limit retry is pending, new publishes wait for it rather than pile on.
-		if (link !== null && this.#state === "open" && !this.#timers.has("retry")) this.#sendEntry(link, entry);
+		const { settled } = this.#outbox.add(id, encoded.frame);
+		if (this.#link !== null) this.#pump(this.#link);
 		return settled;
 	}
 
@@ -286,7 +286,12 @@ export class RoomConnection {
 				this.#onMessage(link, frame);
 				return;
 			case MessageType.Ack:
-				if (this.#outbox.ack(frame.id, { seq: frame.seq, dup: frame.dup })) this.#rateLimitStrikes = 0;
+				if (this.#outbox.ack(frame.id, { seq: frame.seq, dup: frame.dup })) {
+					this.#rateLimitStrikes = 0;
+					this.#flow.acked();
+					if (this.#outbox.size === 0) this.#flow.reset();
+					this.#pump(link);
+				}
 				return;
 			case MessageType.Presence:
 				this.#events.emit("presence", frame);
@@ -321,7 +326,9 @@ export class RoomConnection {
 			lastFrameAt: () => link.lastFrameAt,
 			dead: () => this.#linkEnded(link, { kind: "local", cause: "heartbeat_timeout" }),
 		});
-		this.#flush(link);
+		// A new socket has a fresh token bucket on the server.
+		this.#flow.reset();
+		this.#pump(link);
 	}
 
 	/** Sets where delivery continues after a welcome; returns the gap to report, if any. */
@@ -357,7 +364,7 @@ export class RoomConnection {
 		}
 		switch (frame.code) {
 			case ErrorCode.RateLimited:
-				this.#outbox.markUnsent(id);
+				this.#flow.refused(this.#outbox.markUnsent(id) ?? 0, Date.now());
 				this.#armRetry(link);
 				return;
 			case ErrorCode.RoomMoving:
@@ -371,25 +378,41 @@ export class RoomConnection {
 
 	// ---- outbound ------------------------------------------------------------------------------
 
-	/** Sends every publish not yet sent on this link, oldest first, with its original id. */
-	#flush(link: Link): void {
-		for (const entry of this.#outbox.unsentOn(link.id)) {
+	/**
+	 * Sends publishes not yet sent on this link, oldest first, with their original ids, as far as
+	 * {@link PublishFlow} allows; called again on every ack, and by a timer when it paces.
+	 */
+	#pump(link: Link): void {
+		if (link !== this.#link || this.#state !== "open") return;
+		// After a refusal nothing is sent until the retry delay has passed; a pending pace timer
+		// will call again.
+		if (this.#timers.has("retry") || this.#timers.has("pace")) return;
+		const { unsent, inFlight } = this.#outbox.queueOn(link.id);
+		let sending = inFlight;
+		for (const entry of unsent) {
+			const wait = this.#flow.nextSendIn(sending, Date.now());
+			if (wait === null) return;
+			if (wait > 0) {
+				this.#timers.set("pace", wait, () => this.#pump(link));
+				return;
+			}
 			if (!this.#sendEntry(link, entry)) return;
+			this.#flow.sent(entry.sentAt);
+			sending++;
 		}
 	}
 
 	#sendEntry(link: Link, entry: OutboxEntry): boolean {
 		if (!sendText(link.ws, entry.frame)) return false;
 		entry.sentOn = link.id;
+		entry.sentAt = Date.now();
 		return true;
 	}
 
 	#armRetry(link: Link): void {
 		if (this.#timers.has("retry")) return;
 		const delay = this.#options.backoff.base + fullJitter(this.#rateLimitStrikes++, this.#options.backoff);
-		this.#timers.set("retry", delay, () => {
-			if (link === this.#link && this.#state === "open") this.#flush(link);
-		});
+		this.#timers.set("retry", delay, () => this.#pump(link));
 	}
 
 	// ---- helpers -------------------------------------------------------------------------------

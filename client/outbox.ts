@@ -17,6 +17,8 @@ export interface OutboxEntry {
 	readonly bytes: number;
 	/** The link it was last sent on; null when it waits to be (re)sent. */
 	sentOn: number | null;
+	/** When it was last sent (`Date.now()`); 0 before the first send. */
+	sentAt: number;
 }
 
 interface Pending extends OutboxEntry {
@@ -50,20 +52,31 @@ export class Outbox {
 			resolve = res;
 			reject = rej;
 		});
-		const entry: Pending = { id, frame, bytes: new TextEncoder().encode(frame).length, sentOn: null, resolve, reject };
+		const entry: Pending = { id, frame, bytes: new TextEncoder().encode(frame).length, sentOn: null, sentAt: 0, resolve, reject };
 		this.#pending.set(id, entry);
 		return { entry, settled };
 	}
 
-	/** Entries not yet sent on link `linkId`, oldest first. */
-	unsentOn(linkId: number): OutboxEntry[] {
-		return [...this.#pending.values()].filter((entry) => entry.sentOn !== linkId);
+	/** Entries not yet sent on link `linkId`, oldest first, and how many were sent on it unacked. */
+	queueOn(linkId: number): { unsent: OutboxEntry[]; inFlight: number } {
+		const unsent: OutboxEntry[] = [];
+		let inFlight = 0;
+		for (const entry of this.#pending.values()) {
+			if (entry.sentOn === linkId) inFlight++;
+			else unsent.push(entry);
+		}
+		return { unsent, inFlight };
 	}
 
-	/** Marks `id` as waiting to be sent again (after a `rate_limited` refusal). */
-	markUnsent(id: string): void {
+	/**
+	 * Marks `id` as waiting to be sent again (after a `rate_limited` refusal); returns when it had
+	 * been sent, or undefined when it is not pending.
+	 */
+	markUnsent(id: string): number | undefined {
 		const entry = this.#pending.get(id);
-		if (entry !== undefined) entry.sentOn = null;
+		if (entry === undefined) return undefined;
+		entry.sentOn = null;
+		return entry.sentAt;
 	}
 
 	/** Resolves the publish `id`; false when it was already settled. */

@@ -12,15 +12,17 @@ describe("Outbox", () => {
 		expect(outbox.size).toBe(0);
 	});
 
-	it("lists entries not yet sent on a link, oldest first", () => {
+	it("lists entries not yet sent on a link, oldest first, and counts those in flight on it", () => {
 		const outbox = new Outbox();
 		const a = outbox.add("a", "A").entry;
 		outbox.add("b", "B");
 		const c = outbox.add("c", "C").entry;
 		a.sentOn = 1;
 		c.sentOn = 2;
-		expect(outbox.unsentOn(1).map((e) => e.id)).toEqual(["b", "c"]);
-		expect(outbox.unsentOn(3).map((e) => e.id)).toEqual(["a", "b", "c"]);
+		expect(outbox.queueOn(1).unsent.map((e) => e.id)).toEqual(["b", "c"]);
+		expect(outbox.queueOn(1).inFlight).toBe(1);
+		expect(outbox.queueOn(3).unsent.map((e) => e.id)).toEqual(["a", "b", "c"]);
+		expect(outbox.queueOn(3).inFlight).toBe(0);
 	});
 
 	it("blames the largest publish sent on the link for a 1009", async () => {

@@ -95,7 +95,7 @@ describe("publish", () => {
 		expect(events.error).toEqual([{ code: "bad_message", message: "unknown frame type" }]);
 	});
 
-	it("keeps a rate-limited publish and re-sends it with the same id after a short backoff", async () => {
+	it("keeps a rate-limited publish and re-sends it with the same id after a short backoff, then paces the rest", async () => {
 		const { room, ws } = await startOpen();
 		const result = room.publish("x", { id: "x" });
 		ws.receive({ type: "error", code: "rate_limited", message: "slow down", id: "x" });
@@ -105,9 +105,16 @@ describe("publish", () => {
 		await vi.advanceTimersByTimeAsync(374);
 		expect(ws.publishes().map((p) => p.id)).toEqual(["x"]);
 		await vi.advanceTimersByTimeAsync(1);
-		expect(ws.publishes().map((p) => p.id)).toEqual(["x", "x", "y"]);
+		// One at a time now: y waits for x's ack.
+		expect(ws.publishes().map((p) => p.id)).toEqual(["x", "x"]);
 		ws.ack("x", 5);
 		await expect(result).resolves.toEqual({ seq: 5, dup: false });
+		// …and for the pace (10/s after a refusal) since x went out.
+		await vi.advanceTimersByTimeAsync(99);
+		expect(ws.publishes().map((p) => p.id)).toEqual(["x", "x"]);
+		await vi.advanceTimersByTimeAsync(1);
+		expect(ws.publishes().map((p) => p.id)).toEqual(["x", "x", "y"]);
+		room.close();
 	});
 
 	it("keeps a publish refused with room_moving and re-sends it only after the next reconnect", async () => {
