@@ -12,6 +12,7 @@ import { gatewayArgs, REGION_PORTS, ROOMS_PORT, roomsArgs } from "./regions.mjs"
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const devVarsPath = join(root, ".dev.vars");
 if (!existsSync(devVarsPath)) copyFileSync(join(root, ".dev.vars.example"), devVarsPath);
+await import("./build-client.mjs");
 // .dev.vars is read per config directory by wrangler; pass its values explicitly instead.
 const vars = Object.fromEntries(
 	readFileSync(devVarsPath, "utf8")

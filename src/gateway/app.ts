@@ -11,12 +11,16 @@ import type { GatewayEnv } from "./context.ts";
 import { originAllowed } from "./origin.ts";
 import { gatewayRegion } from "./region.ts";
 import { admin } from "./routes/admin.ts";
+import { demo } from "./routes/demo.ts";
 import { dev } from "./routes/dev.ts";
 import { health } from "./routes/health.ts";
 import { rooms } from "./routes/rooms.ts";
 
 export function createGateway(): Hono<GatewayEnv> {
 	const app = new Hono<GatewayEnv>();
+
+	// Static demo files first: they need no config, region or origin check.
+	app.route("/", demo);
 
 	app.use("*", async (c, next) => {
 		const config = readConfig(c.env);

@@ -1,6 +1,6 @@
 /**
- * The demo page end to end in Chromium: the Worker serves `/` (static assets) and the browser
- * build of the SDK (public/baton-client.js, built here first), with the dev-only token and drain
+ * The demo page end to end in Chromium: the Worker serves `/` (src/gateway/routes/demo.ts) and the browser
+ * build of the SDK (`/baton-client.js`, built here first), with the dev-only token and drain
  * routes on (BATON_DEV_TOKENS=true), as under `npm run dev`. Two tabs join one room under
  * different names, chat, see each other, and come through a drain (1012) and a SIGKILL + restart
  * of the server each showing the room's messages gapless, in order and once.
@@ -27,7 +27,7 @@ describe("the demo page in Chromium", () => {
 	const pages: DemoPage[] = [];
 
 	beforeAll(async () => {
-		// The page imports /baton-client.js, a build output (gitignored): build it from client/ now.
+		// The gateway serves the demo from a build output (gitignored): make sure it is current.
 		await import(pathToFileURL(join(ROOT, "scripts/build-client.mjs")).href);
 		[server, browser] = await Promise.all([DevServer.start({ vars: { BATON_DEV_TOKENS: "true" } }), launchChromium()]);
 	});

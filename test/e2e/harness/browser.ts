@@ -1,5 +1,5 @@
 /**
- * Drives the demo page (public/index.html + demo.js) in the system Chromium through
+ * Drives the demo page (demo/index.html + demo.js, served by the gateway) in the system Chromium through
  * `playwright-core` — never a downloaded browser. Page-side code is passed as strings: the
  * project's TypeScript config has no DOM types.
  */

@@ -1,4 +1,4 @@
-// The demo page: a small chat on the baton client SDK (public/baton-client.js, built from
+// The demo page: a small chat on the baton client SDK (/baton-client.js, bundled from
 // client/). Tokens come from the dev-only /dev/token route.
 import { CloseCode, connect } from "/baton-client.js";
 
