@@ -39,6 +39,11 @@ import { RoomCounters } from "./stats.ts";
 import { clearTransferred, exportPage, importPage, type TransferPage, type TransferRow, type TransferTable } from "./transfer.ts";
 import type { HistoryPage, PublishResult, RoomInfo, RoomStats } from "./types.ts";
 
+/** `retryIn` of a refused upgrade: a base plus a spread, so refused clients do not return together. */
+const ROOM_FULL_RETRY = { baseMs: 1000, spreadMs: 4000 };
+const ROOM_MOVING_RETRY = { baseMs: 500, spreadMs: 1000 };
+const retryInFrom = (r: { baseMs: number; spreadMs: number }) => r.baseMs + Math.floor(Math.random() * r.spreadMs);
+
 const subTag = (sub: string) => `s:${sub}`;
 const sessionTag = (session: string) => `x:${session}`;
 
@@ -167,10 +172,13 @@ export class Room extends DurableObject<Env> {
 		const live = this.liveSockets();
 		const replacing = info.resumeSession !== null && live.some(([, a]) => a.session === info.resumeSession);
 		if (live.length - (replacing ? 1 : 0) >= this.config.maxConnectionsPerRoom) {
-			const retryIn = 1000 + Math.floor(Math.random() * 4000);
-			return errorResponse(ErrorCode.RoomFull, "the room is full", {
-				headers: { [RETRY_IN_HEADER]: String(retryIn), "Retry-After": String(Math.ceil(retryIn / 1000)) },
-			});
+			return refusal(ErrorCode.RoomFull, "the room is full", retryInFrom(ROOM_FULL_RETRY));
+		}
+		// While a migration copies this room, a session created here would miss the copy and be
+		// unknown at the next home (its client would come back as a stranger). New sessions are
+		// told to retry shortly (1013); sessions that exist here, and so are in the copy, resume.
+		if (this.meta.getNumber(MetaKey.Moving) !== null && !(info.resumeSession !== null && this.sessions.isResumable(info.resumeSession, info.sub, now))) {
+			return refusal(ErrorCode.RoomMoving, "the room is moving to another region", retryInFrom(ROOM_MOVING_RETRY));
 		}
 		const secret = this.config.jwtSecret;
 		if (secret === null) return errorResponse(ErrorCode.ServerMisconfigured, "server misconfigured");
@@ -592,4 +600,9 @@ export class Room extends DurableObject<Env> {
 	presenceList(): PresenceEntry[] {
 		return this.presence.list();
 	}
+}
+
+/** A refused upgrade as the gateway expects it: the JSON error plus the `retryIn` to close with. */
+function refusal(code: ErrorCode, message: string, retryIn: number): Response {
+	return errorResponse(code, message, { headers: { [RETRY_IN_HEADER]: String(retryIn), "Retry-After": String(Math.ceil(retryIn / 1000)) } });
 }

@@ -7,7 +7,20 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { CloseCode } from "../../protocol/close-codes.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
-import { admin, expectErrorResponse, history, httpPublish, join, muteInfoLogs, roomObject, stats, tokenFor, uniqueRoom } from "./helpers.ts";
+import {
+	admin,
+	expectErrorResponse,
+	expectRefusal,
+	history,
+	httpPublish,
+	join,
+	muteInfoLogs,
+	openSocket,
+	roomObject,
+	stats,
+	tokenFor,
+	uniqueRoom,
+} from "./helpers.ts";
 
 muteInfoLogs();
 
@@ -88,5 +101,40 @@ describe("admin migrate", () => {
 		expect(await publish("x1")).toBe(1);
 		expect((await history(room, token)).messages.map((m) => m.seq)).toEqual([1, 2, 3]);
 		expect((await stats(room)).home).toBe("wnam");
+	});
+});
+
+describe("a room frozen for a migration", () => {
+	it("tells a new session to retry shortly (1013 room_moving) and lets a session it holds resume", async () => {
+		const room = uniqueRoom();
+		const alice = await join(room, "alice");
+		alice.socket.publish("a");
+		await alice.socket.ack("a");
+		alice.socket.close();
+		await alice.socket.closed();
+		await roomObject(room).freeze(room);
+
+		// A brand-new session would not be in the copy the migration is making.
+		const stranger = await openSocket(room, { token: await tokenFor(room, "bob"), label: "bob" });
+		await expectRefusal(stranger, CloseCode.TryAgainLater, { code: ErrorCode.RoomMoving, retryIn: expect.any(Number) });
+		const { retryIn } = JSON.parse((await stranger.closed()).reason) as { retryIn: number };
+		expect(retryIn).toBeGreaterThanOrEqual(500);
+		expect(retryIn).toBeLessThan(1500);
+		// A forged or foreign resume token does not get through either.
+		const forged = await openSocket(room, { token: await tokenFor(room, "bob"), resume: alice.welcome.resume, label: "bob-forged" });
+		await expectRefusal(forged, CloseCode.TryAgainLater, { code: ErrorCode.RoomMoving, retryIn: expect.any(Number) });
+
+		// Alice's session is here, so it is in the copy: she resumes (and may not publish yet).
+		const back = await join(room, "alice", { resume: alice.welcome.resume, after: 1 });
+		expect(back.welcome).toMatchObject({ resumed: true, session: alice.welcome.session, seq: 1, replayed: 0 });
+		back.socket.publish("b");
+		expect(await back.socket.error(ErrorCode.RoomMoving)).toMatchObject({ code: ErrorCode.RoomMoving, id: "b" });
+
+		// A rolled-back migration unfreezes the room: new sessions are welcome again.
+		await roomObject(room).unfreeze();
+		const bob = await join(room, "bob");
+		expect(bob.welcome).toMatchObject({ resumed: false, seq: 1 });
+		back.socket.close();
+		bob.socket.close();
 	});
 });
