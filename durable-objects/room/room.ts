@@ -128,6 +128,16 @@ export class Room extends DurableObject<Env> {
 		return out;
 	}
 
+	/**
+	 * Open sockets (with `tag`), counted from readyState alone: the connect path runs this for
+	 * every upgrade, and reading every attachment there made a connect cost O(room size).
+	 */
+	private openSocketCount(tag?: string): number {
+		let open = 0;
+		for (const ws of this.ctx.getWebSockets(tag)) if (ws.readyState === WebSocket.OPEN) open++;
+		return open;
+	}
+
 	private send(ws: WebSocket, frame: ServerFrame): void {
 		try {
 			ws.send(JSON.stringify(frame));
@@ -169,9 +179,8 @@ export class Room extends DurableObject<Env> {
 		this.identify(info.room, info.homeHint);
 		const now = Date.now();
 		if (this.bans.isBanned(info.sub, now)) return errorResponse(ErrorCode.Forbidden, "access to this room is revoked");
-		const live = this.liveSockets();
-		const replacing = info.resumeSession !== null && live.some(([, a]) => a.session === info.resumeSession);
-		if (live.length - (replacing ? 1 : 0) >= this.config.maxConnectionsPerRoom) {
+		const replacing = info.resumeSession !== null && this.openSocketCount(sessionTag(info.resumeSession)) > 0;
+		if (this.openSocketCount() - (replacing ? 1 : 0) >= this.config.maxConnectionsPerRoom) {
 			return refusal(ErrorCode.RoomFull, "the room is full", retryInFrom(ROOM_FULL_RETRY));
 		}
 		// While a migration copies this room, a session created here would miss the copy and be
