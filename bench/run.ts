@@ -96,26 +96,28 @@ async function main(): Promise<void> {
 	try {
 		log(`baton bench (${mode}${viaProxy ? ", via wrangler's proxy" : ""}, state in ${stateBase}): starting targets…`);
 		const common = { viaProxy, stateBase };
-		const [baton, batonLite, batonHb, bare, partyserver] = await Promise.all([
+		const [baton, batonOneSub, batonHb, bare, partyserver] = await Promise.all([
 			Target.start("baton", common),
-			// Diagnostics: the cost of the static-assets router that [assets] puts in front.
-			Target.start("baton", { ...common, withoutAssets: true, variant: "baton-lite" }),
-			// Heartbeat and idle rooms (they do not touch assets).
+			// Diagnostic: connect and idle memory with one shared sub, on a process as fresh as baton's.
+			Target.start("baton", { ...common, variant: "baton-1sub" }),
+			// Heartbeat and idle rooms.
 			Target.start("baton", {
 				...common,
-				withoutAssets: true,
 				variant: "baton-hb",
 				vars: { HEARTBEAT_INTERVAL_MS: String(BENCH_HEARTBEAT.intervalMs), HEARTBEAT_TIMEOUT_MS: String(BENCH_HEARTBEAT.timeoutMs) },
 			}),
 			Target.start("bare", common),
 			Target.start("partyserver", common),
 		]);
-		const s = new Session(sizes, started.toString(36), results, { baton, batonLite, batonHb, bare, partyserver });
+		const s = new Session(sizes, started.toString(36), results, { baton, batonOneSub, batonHb, bare, partyserver });
 		log(`targets ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-		// The idle-room observation (10 pinging clients per room) is mostly waiting and costs the
-		// other workloads next to nothing: it runs in the background from the start.
+		// The idle-room observation (10 pinging clients per room) is mostly waiting: it runs in the
+		// background during the connect phase. Its end (stats reads on a busy process, closing its
+		// sockets) must not fall inside a fan-out round, so the rounds wait for it.
 		const idle = s.attempt("idle rooms (background)", () => runIdle(batonHb, bare, s.room("idle"), sizes));
 		await connectPhase(s);
+		log("waiting for the background idle-room observation to end");
+		await idle;
 		await throughputPhase(s, profile);
 		await batonPhase(s, idle);
 	} catch (err) {

@@ -14,9 +14,12 @@ export const log = (text: string): void => {
 export interface Targets {
 	/** The project's config, served as-is: every comparative workload. */
 	baton: Target;
-	/** The same without the [assets] table (no static-assets router in front): diagnostics. */
-	batonLite: Target;
-	/** Short heartbeat, no [assets]: the heartbeat and idle-room workloads. */
+	/**
+	 * A second, fresh process of the same config for the one-sub connect diagnostic (its idle
+	 * memory is only comparable on a process as fresh as baton's was); stopped after it.
+	 */
+	batonOneSub: Target;
+	/** Short heartbeat: the heartbeat and idle-room workloads. */
 	batonHb: Target;
 	bare: Target;
 	partyserver: Target;
@@ -44,15 +47,6 @@ export class Session {
 		if (existing !== undefined) return existing;
 		const created: TargetResults = {};
 		this.results.targets[name] = created;
-		return created;
-	}
-
-	/** The diagnostic results of baton without [assets], created on first use. */
-	lite(): TargetResults {
-		const existing = this.results.baton.withoutAssets;
-		if (existing !== undefined) return existing;
-		const created: TargetResults = {};
-		this.results.baton.withoutAssets = created;
 		return created;
 	}
 

@@ -34,23 +34,12 @@ function runWrangler(args: string[], timeoutMs: number): Promise<string> {
 	});
 }
 
-/** `toml` without the table `[name]` (from its header to the next header). */
-function withoutTable(toml: string, name: string): string {
-	let skipping = false;
-	const kept: string[] = [];
-	for (const line of toml.split("\n")) {
-		if (/^\s*\[/.test(line)) skipping = line.trim() === `[${name}]`;
-		if (!skipping) kept.push(line);
-	}
-	return kept.join("\n");
-}
-
 /**
  * A private, frozen copy of a Worker: its bundle (`wrangler deploy --dry-run --outdir`) plus its
  * config with `main` pointing at the bundle, and a copy of every file or directory the config
- * names by a relative path (e.g. `[assets] directory`). Returns the copied config's path.
+ * names by a relative path. Returns the copied config's path.
  */
-async function snapshot(config: string, dir: string, withoutAssets: boolean): Promise<string> {
+async function snapshot(config: string, dir: string): Promise<string> {
 	const bundleDir = join(dir, "bundle");
 	// The dry run leaves a `.wrangler/tmp` beside the config: remove it unless it was there before.
 	const scratch = join(dirname(config), ".wrangler");
@@ -62,8 +51,7 @@ async function snapshot(config: string, dir: string, withoutAssets: boolean): Pr
 	}
 	const entry = readdirSync(bundleDir).find((f) => f.endsWith(".js"));
 	if (entry === undefined) throw new Error(`${config}: the dry-run bundle has no .js entry`);
-	const original = readFileSync(config, "utf8");
-	const text = withoutAssets ? withoutTable(original, "assets") : original;
+	const text = readFileSync(config, "utf8");
 	const mainLine = /^main\s*=\s*"[^"]*"\s*$/m;
 	if (!mainLine.test(text)) throw new Error(`${config}: expected a TOML \`main = "…"\` line`);
 	const from = dirname(config);
@@ -80,13 +68,12 @@ async function snapshot(config: string, dir: string, withoutAssets: boolean): Pr
 /** One frozen copy per config, shared by every process started from it (bundling is slow). */
 const snapshots = new Map<string, { dir: string; config: Promise<string> }>();
 
-export function snapshotOnce(config: string, base: string, withoutAssets: boolean): Promise<string> {
-	const key = `${config}${withoutAssets ? " (without assets)" : ""}`;
-	let entry = snapshots.get(key);
+export function snapshotOnce(config: string, base: string): Promise<string> {
+	let entry = snapshots.get(config);
 	if (entry === undefined) {
 		const dir = mkdtempSync(join(base, "baton-bench-snapshot-"));
-		entry = { dir, config: snapshot(config, dir, withoutAssets) };
-		snapshots.set(key, entry);
+		entry = { dir, config: snapshot(config, dir) };
+		snapshots.set(config, entry);
 	}
 	return entry.config;
 }

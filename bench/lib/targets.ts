@@ -50,7 +50,7 @@ export class Target {
 	/** Starts `wrangler dev` for `name`; `variant` labels a second process of the same target. */
 	static async start(
 		name: TargetName,
-		opts: { viaProxy: boolean; stateBase: string; vars?: Record<string, string>; variant?: string; config?: string; withoutAssets?: boolean },
+		opts: { viaProxy: boolean; stateBase: string; vars?: Record<string, string>; variant?: string; config?: string },
 	): Promise<Target> {
 		const config = opts.config ?? (name === "baton" ? join(ROOT, "wrangler.toml") : join(ROOT, "bench/targets", name, "wrangler.toml"));
 		const vars = name === "baton" ? { ...BATON_VARS, ...opts.vars } : (opts.vars ?? {});
@@ -60,7 +60,6 @@ export class Target {
 			vars,
 			viaProxy: opts.viaProxy,
 			stateBase: opts.stateBase,
-			withoutAssets: opts.withoutAssets ?? false,
 		});
 		return new Target(name, proc);
 	}

@@ -12,26 +12,13 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
+import { freePort } from "../../test/e2e/harness/process.ts";
 import { cpuMs, findUserWorkerd, listeningPorts, rssKiB } from "./procfs.ts";
 import { snapshotOnce, WRANGLER, wranglerEnv } from "./snapshot.ts";
 
 const START_TIMEOUT_MS = 90_000;
 const OUTPUT_KEEP_CHARS = 20_000;
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-	return new Promise((res, rej) => {
-		const srv = createServer();
-		srv.once("error", rej);
-		srv.listen(0, "127.0.0.1", () => {
-			const addr = srv.address();
-			const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-			srv.close(() => res(port));
-		});
-	});
-}
 
 /** A structured JSON log line printed by a Worker. */
 export interface LogLine {
@@ -53,8 +40,6 @@ export interface WranglerOptions {
 	viaProxy?: boolean;
 	/** Parent directory for the bundle and persisted state (tmpfs by default: see bench/README.md). */
 	stateBase: string;
-	/** Drop the config's `[assets]` table (a diagnostic: no static-assets router in front). */
-	withoutAssets?: boolean;
 }
 
 /** Every process started and not yet stopped, so an interrupted run can stop them all. */
@@ -90,7 +75,7 @@ export class WranglerProcess {
 	static async start(options: WranglerOptions): Promise<WranglerProcess> {
 		const workDir = mkdtempSync(join(options.stateBase, `baton-bench-${options.name}-`));
 		try {
-			const config = await snapshotOnce(options.config, options.stateBase, options.withoutAssets ?? false);
+			const config = await snapshotOnce(options.config, options.stateBase);
 			const proc = new WranglerProcess(options, workDir, config, await freePort());
 			running.add(proc);
 			try {

@@ -1,6 +1,6 @@
 /**
- * Phase 3: baton-only workloads — replay (5a), the idle-room observation (5d, started earlier in
- * the background by the caller) and the heartbeat (5c) — and the cost model built from them.
+ * Phase 3: baton-only workloads — replay (5a), the idle-room observation (5d, run earlier in the
+ * background by the caller) and the heartbeat (5c) — and the cost model built from them.
  */
 import { defaultAssumptions, modelCost } from "../lib/cost.ts";
 import { log, type Session } from "../lib/session.ts";
@@ -12,7 +12,6 @@ export async function batonPhase(s: Session, idle: Promise<IdleResult | undefine
 	const { sizes, targets } = s;
 	log("baton: replay");
 	s.results.baton.replay = await s.attempt("replay", () => runReplay(targets.baton, s.room("replay"), sizes));
-	log("baton: idle rooms (waiting for the background observation)");
 	s.results.baton.idle = await idle;
 	log("baton: heartbeat");
 	s.results.baton.heartbeat = await s.attempt(`heartbeat ${sizes.heartbeatSockets}`, () => runHeartbeat(targets.batonHb, s.room("hb"), sizes));

@@ -5,41 +5,36 @@
  * bare target (the floor plus a SQLite insert per message; plus an attachment read per send).
  */
 import { log, ORDER, type Session } from "../lib/session.ts";
-import type { Target, TargetName } from "../lib/targets.ts";
+import type { TargetName } from "../lib/targets.ts";
 import { combineEcho, type EchoResult, runEcho } from "../workloads/echo.ts";
 import { combineFanout, type FanoutResult, runFanout } from "../workloads/fanout.ts";
 import { runProfiledFanout } from "../workloads/profile.ts";
 
-/** The comparable targets plus the diagnostic baton without [assets]. */
-type Participant = TargetName | "baton-lite";
-const PARTICIPANTS: readonly Participant[] = [...ORDER, "baton-lite"];
-
 export async function throughputPhase(s: Session, profile: boolean): Promise<void> {
 	const { sizes } = s;
-	const target = (p: Participant): Target => (p === "baton-lite" ? s.targets.batonLite : s.target(p));
-	const fanouts: Record<Participant, FanoutResult[]> = { baton: [], bare: [], partyserver: [], "baton-lite": [] };
-	const echoes: Record<Participant, EchoResult[]> = { baton: [], bare: [], partyserver: [], "baton-lite": [] };
-	const persisted: Partial<Record<Participant, number>> = {};
+	const fanouts: Record<TargetName, FanoutResult[]> = { baton: [], bare: [], partyserver: [] };
+	const echoes: Record<TargetName, EchoResult[]> = { baton: [], bare: [], partyserver: [] };
+	let persistedSeq: number | undefined;
 	for (let round = 0; round < sizes.rounds; round++) {
-		const order = PARTICIPANTS.map((_, k) => PARTICIPANTS[(k + round) % PARTICIPANTS.length] as Participant);
+		const order = ORDER.map((_, k) => ORDER[(k + round) % ORDER.length] as TargetName);
 		log(`fan-out and echo, round ${round + 1}/${sizes.rounds}`);
 		for (const name of order) {
 			const room = s.room(`fanout${round}`);
-			const r = await s.attempt(`${name} fan-out ${sizes.fanoutSubscribers}×${sizes.fanoutMessages}`, () => runFanout(target(name), room, sizes));
+			const r = await s.attempt(`${name} fan-out ${sizes.fanoutSubscribers}×${sizes.fanoutMessages}`, () => runFanout(s.target(name), room, sizes));
 			if (r === undefined) continue;
 			fanouts[name].push(r);
 			// "While baton persists every message": its room's head must be the number published.
-			if (name === "baton" || name === "baton-lite") persisted[name] = (await s.attempt(`${name} stats`, () => target(name).batonStats(room)))?.seq;
+			if (name === "baton") persistedSeq = (await s.attempt("baton stats", () => s.target(name).batonStats(room)))?.seq;
 		}
 		for (const name of order) {
-			const r = await s.attempt(`${name} echo ${sizes.echoRoundTrips}`, () => runEcho(target(name), s.room(`echo${round}`), sizes));
+			const r = await s.attempt(`${name} echo ${sizes.echoRoundTrips}`, () => runEcho(s.target(name), s.room(`echo${round}`), sizes));
 			if (r !== undefined) echoes[name].push(r);
 		}
 	}
-	for (const name of PARTICIPANTS) {
-		const into = name === "baton-lite" ? s.lite() : s.of(name);
-		const persistedSeq = persisted[name];
-		if (fanouts[name].length > 0) into.fanout = { ...combineFanout(fanouts[name]), ...(persistedSeq === undefined ? {} : { persistedSeq }) };
+	for (const name of ORDER) {
+		const into = s.of(name);
+		const seq = name === "baton" ? persistedSeq : undefined;
+		if (fanouts[name].length > 0) into.fanout = { ...combineFanout(fanouts[name]), ...(seq === undefined ? {} : { persistedSeq: seq }) };
 		if (echoes[name].length > 0) into.echo = combineEcho(echoes[name]);
 	}
 	// Ablations: the floor plus one of baton's costs, to attribute the gap (one round each).
