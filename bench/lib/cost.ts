@@ -61,14 +61,14 @@ export function defaultAssumptions(): CostAssumptions {
 		scale: BENCH_HEARTBEAT.intervalMs / PRODUCTION_HEARTBEAT.intervalMs,
 		alarmBilledSeconds: 0.005,
 		pingBilledSeconds: 0.001,
-		rowsWrittenPerAlarm: 3,
+		rowsWrittenPerAlarm: 1,
 		notes: [
 			`Counts measured with HEARTBEAT_INTERVAL_MS=${BENCH_HEARTBEAT.intervalMs}/TIMEOUT=${BENCH_HEARTBEAT.timeoutMs} and clients pinging once per interval, scaled ×${BENCH_HEARTBEAT.intervalMs}/${PRODUCTION_HEARTBEAT.intervalMs} to the production ${PRODUCTION_HEARTBEAT.intervalMs}/${PRODUCTION_HEARTBEAT.timeoutMs} ms.`,
 			"Requests: each alarm run is one request; each incoming WebSocket message is 1/20 request; auto-response pings are not billed (pricing footnote) and run no JavaScript.",
 			"Duration: billed only while JavaScript runs (an object idle and eligible for hibernation is not billed, even before it hibernates); 128 MB per object.",
 			"Billed wall time per invocation (assumed): 5 ms per alarm run of a 10-socket room (wake-up, a few SQLite statements, the alarm commit; the heartbeat workload measures a 300/2,000-socket run), 1 ms per ping handled in webSocketMessage.",
 			"Allowances: 1M requests and 400,000 GB-s per month included; totals are net of them, gross figures are before them.",
-			"Storage rows written (not in the brief's model): baton writes about 3 rows per alarm run (the alarm-run counter, the re-armed alarm time, and the wake counter of the constructor when the run wakes the room), by reading durable-objects/room/ (the prunes delete no rows in an idle room; setAlarm itself is not counted); $1.00/M after 50M included. The bare DO's ping counter is bench instrumentation and is left out.",
+			"Storage rows written (not in the brief's model): baton writes 1 row per alarm run (the one-row counters table: the alarm-run count with the wake it caused folded in; the armed time lives in the alarm itself), measured with SQLite cursors' rowsWritten in a local run (the prunes delete no rows in an idle room; setAlarm itself is not counted); $1.00/M after 50M included. The bare DO's ping counter is bench instrumentation and is left out.",
 			"A 30-day month; WebSocket connection requests, storage reads and stored bytes are left out.",
 		],
 	};

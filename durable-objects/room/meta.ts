@@ -3,11 +3,6 @@ export const MetaKey = {
 	Room: "room",
 	Home: "home",
 	Seq: "seq",
-	Wakeups: "wakeups",
-	AlarmRuns: "alarm_runs",
-	HeartbeatTimeouts: "heartbeat_timeouts",
-	/** The alarm time the room last armed (ms), or absent: lets connects avoid a full rescan. */
-	AlarmAt: "alarm_at",
 	/** Set while a migration freezes publishes (ms of freeze start). */
 	Moving: "moving",
 	/** Set when the room moved away: JSON `{"home","gen"}` of the object that now holds it. */
@@ -35,11 +30,5 @@ export class Meta {
 	set(key: MetaKey, value: number | string | null): void {
 		if (value === null) this.sql.exec("DELETE FROM meta WHERE key = ?", key);
 		else this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
-	}
-
-	increment(key: MetaKey, by = 1): number {
-		const next = (this.getNumber(key) ?? 0) + by;
-		this.set(key, next);
-		return next;
 	}
 }

@@ -74,7 +74,7 @@ export class Room extends DurableObject<Env> {
 		this.sessions = new Sessions(sql);
 		this.presence = new Presence(sql);
 		this.bans = new Bans(sql);
-		this.counters = new RoomCounters(sql, this.meta);
+		this.counters = new RoomCounters(sql);
 		this.counters.countWakeup();
 		// One line per construction: evictions (hibernation) show up as a new wake with sockets open.
 		log.info("room_wake", { room: this.meta.getString(MetaKey.Room), wakeups: this.counters.wakeups(), sockets: ctx.getWebSockets().length });
@@ -393,11 +393,13 @@ export class Room extends DurableObject<Env> {
 
 	/** Arms the alarm for `deadline` unless it is already armed sooner. */
 	private async armAlarmBy(deadline: number, now: number, fromAlarm = false): Promise<void> {
-		const armed = this.meta.getNumber(MetaKey.AlarmAt);
 		const at = nextAlarmTime(deadline, this.lastAlarmRun, now, this.liveness);
-		// A running alarm has consumed the one that was armed: it always re-arms.
-		if (!fromAlarm && armed !== null && armed <= at && armed > now) return;
-		this.meta.set(MetaKey.AlarmAt, at);
+		// A running alarm has consumed the one that was armed: it always re-arms. Otherwise the
+		// armed time is read back (a storage read, not a billed row write) and kept when sooner.
+		if (!fromAlarm) {
+			const armed = await this.ctx.storage.getAlarm();
+			if (armed !== null && armed <= at && armed > now) return;
+		}
 		await this.ctx.storage.setAlarm(at);
 	}
 
@@ -415,7 +417,6 @@ export class Room extends DurableObject<Env> {
 	/** A room with no sockets has no alarm pending (CONTRACT.md §7). */
 	private async disarmIfEmpty(): Promise<void> {
 		if (this.liveSockets().length > 0) return;
-		this.meta.set(MetaKey.AlarmAt, null);
 		await this.ctx.storage.deleteAlarm();
 	}
 
@@ -427,8 +428,8 @@ export class Room extends DurableObject<Env> {
 		const now = Date.now();
 		this.counters.countAlarmRun();
 		// Each SQLite row written here is billed on every run of every idle room, so the run keeps
-		// its last-run time in memory (it only bounds re-arming within this run) and overwrites
-		// AlarmAt once, when it re-arms, instead of clearing it first.
+		// its last-run time in memory (it only bounds re-arming within this run) and the armed time
+		// lives only in the alarm itself (`getAlarm()`), not in a row of its own.
 		this.lastAlarmRun = now;
 		let earliest = Number.POSITIVE_INFINITY;
 		for (const [ws, a] of this.liveSockets()) {

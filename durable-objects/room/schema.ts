@@ -3,7 +3,7 @@
  * crash lives here (or in the socket attachment), never only in memory.
  */
 export const SCHEMA = [
-	// Small key/value facts: seq head, home region, room name, counters.
+	// Small key/value facts: seq head, home region, room name.
 	`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value)`,
 	// The message log, pruned to between HISTORY_LIMIT and twice that.
 	`CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, sender TEXT NOT NULL, data TEXT NOT NULL, ts INTEGER NOT NULL)`,
@@ -16,6 +16,9 @@ export const SCHEMA = [
 	`CREATE TABLE IF NOT EXISTS presence (sub TEXT PRIMARY KEY, name TEXT NOT NULL, joined_at INTEGER NOT NULL, leave_at INTEGER)`,
 	// Kicked subs refused until a time.
 	`CREATE TABLE IF NOT EXISTS bans (sub TEXT PRIMARY KEY, until INTEGER NOT NULL)`,
+	// The stats counters, in one row so that an idle room's alarm run — the wake it causes
+	// included — updates one row (SQLite rows written are billed).
+	`CREATE TABLE IF NOT EXISTS counters (id INTEGER PRIMARY KEY CHECK (id = 1), wakeups INTEGER NOT NULL, alarm_runs INTEGER NOT NULL, heartbeat_timeouts INTEGER NOT NULL)`,
 	// Closes sent by the room, by code.
 	`CREATE TABLE IF NOT EXISTS closes (code INTEGER PRIMARY KEY, n INTEGER NOT NULL)`,
 ] as const;

@@ -6,6 +6,7 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { RoomCounters, WAKE_FOLD_MS } from "../../durable-objects/room/stats.ts";
 import { CloseCode } from "../../protocol/close-codes.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { admin, eventually, join, LIMITS, muteInfoLogs, nowSeconds, roomObject, stats, uniqueRoom } from "./helpers.ts";
@@ -143,5 +144,44 @@ describe("alarm runs", () => {
 		socket.publish("too-late");
 		expect((await socket.closed()).code).toBe(CloseCode.Unauthorized);
 		expect((await stats(room)).seq).toBe(0);
+	});
+});
+
+describe("stats counters", () => {
+	const stored = (sql: SqlStorage) =>
+		sql.exec<{ wakeups: number; alarm_runs: number }>("SELECT wakeups, alarm_runs FROM counters WHERE id = 1").toArray()[0] ?? { wakeups: 0, alarm_runs: 0 };
+
+	it("fold a wake into the next counter write (an alarm run that woke the room writes one row), counting it once", async () => {
+		const room = uniqueRoom();
+		const { socket } = await join(room);
+		await runInDurableObject(roomObject(room), (_instance, state) => {
+			const sql = state.storage.sql;
+			const counters = new RoomCounters(sql);
+			const before = stored(sql);
+			counters.countWakeup();
+			// Held in memory, already visible in stats.
+			expect(stored(sql)).toEqual(before);
+			expect(counters.wakeups()).toBe(before.wakeups + 1);
+			counters.countAlarmRun();
+			expect(stored(sql)).toEqual({ wakeups: before.wakeups + 1, alarm_runs: before.alarm_runs + 1 });
+			expect(counters.wakeups()).toBe(before.wakeups + 1);
+		});
+		socket.close();
+	});
+
+	it(`write a wake nothing else wrote within ${WAKE_FOLD_MS} ms on its own`, async () => {
+		const room = uniqueRoom();
+		const { socket } = await join(room);
+		const read = () => runInDurableObject(roomObject(room), (_instance, state) => stored(state.storage.sql).wakeups);
+		// The room's own construction is written first, so the count below can only be this wake.
+		await eventually(read, (wakeups) => wakeups === 1, "the room's own wake", WAKE_FOLD_MS + 3000);
+		const before = await runInDurableObject(roomObject(room), (_instance, state) => {
+			const counters = new RoomCounters(state.storage.sql);
+			const row = stored(state.storage.sql);
+			counters.countWakeup();
+			return row.wakeups;
+		});
+		await eventually(read, (wakeups) => wakeups === before + 1, "the wake written after the fold window", WAKE_FOLD_MS + 3000);
+		socket.close();
 	});
 });
