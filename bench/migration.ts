@@ -4,8 +4,11 @@
  *     region; downtime = first 4010 close frame → last client's `welcome` at the new home;
  *  2. routing overhead of the anchor lookup: `GET /v1/rooms/:room` latency with the gateway's
  *     route cache cold (anchor RPC + room RPC) and warm (room RPC only).
- * One real `wrangler dev` on loopback; every loop bounded in count and time.
+ * One real `wrangler dev` on loopback; every loop bounded in count and time. Writes
+ * bench/results/migration-<timestamp>.json and migration-latest.json.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import WebSocket from "ws";
 import { ROUTE_CACHE_TTL_MS } from "../src/routing.ts";
 import { mintToken, uniqueRoom } from "../test/e2e/harness/client.ts";
@@ -155,6 +158,7 @@ async function routeOverhead(server: DevServer): Promise<Record<string, number>>
 	};
 }
 
+const started = Date.now();
 const server = await DevServer.start({ vars: { RATE_LIMIT_PER_SEC: "100000", RATE_LIMIT_BURST: "100000", MAX_CONNECTIONS_PER_ROOM: "10000" } });
 try {
 	const migration = await migrationDowntime(server);
@@ -163,7 +167,12 @@ try {
 	console.table(migration);
 	console.log("anchor routing overhead (GET /v1/rooms/:room)");
 	console.table(routing);
-	console.log(JSON.stringify({ mode: quick ? "quick" : "full", migration, routing }));
+	const results = { startedAt: new Date(started).toISOString(), mode: quick ? "quick" : "full", clients: CLIENTS, log: LOG, migration, routing };
+	const dir = join(import.meta.dirname, "results");
+	mkdirSync(dir, { recursive: true });
+	const file = join(dir, `migration-${results.startedAt.replace(/[:.]/g, "-")}.json`);
+	for (const path of [file, join(dir, "migration-latest.json")]) writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
+	console.log(`written ${file}`);
 	await server.stop();
 } catch (err) {
 	console.error(err);
