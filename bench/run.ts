@@ -96,7 +96,7 @@ async function main(): Promise<void> {
 	try {
 		log(`baton bench (${mode}${viaProxy ? ", via wrangler's proxy" : ""}, state in ${stateBase}): starting targets…`);
 		const common = { viaProxy, stateBase };
-		const [baton, batonOneSub, batonHb, bare, partyserver] = await Promise.all([
+		const [baton, batonOneSub, batonHb, bare, barePresence, partyserver] = await Promise.all([
 			Target.start("baton", common),
 			// Diagnostic: connect and idle memory with one shared sub, on a process as fresh as baton's.
 			Target.start("baton", { ...common, variant: "baton-1sub" }),
@@ -107,9 +107,11 @@ async function main(): Promise<void> {
 				vars: { HEARTBEAT_INTERVAL_MS: String(BENCH_HEARTBEAT.intervalMs), HEARTBEAT_TIMEOUT_MS: String(BENCH_HEARTBEAT.timeoutMs) },
 			}),
 			Target.start("bare", common),
+			// Diagnostic: bare + baton's connect-time frames (welcome + join per user), fresh as well.
+			Target.start("bare", { ...common, variant: "bare-presence" }),
 			Target.start("partyserver", common),
 		]);
-		const s = new Session(sizes, started.toString(36), results, { baton, batonOneSub, batonHb, bare, partyserver });
+		const s = new Session(sizes, started.toString(36), results, { baton, batonOneSub, batonHb, bare, barePresence, partyserver });
 		log(`targets ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 		// The idle-room observation (10 pinging clients per room) is mostly waiting: it runs in the
 		// background during the connect phase. Its end (stats reads on a busy process, closing its

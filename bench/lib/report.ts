@@ -60,6 +60,12 @@ export interface BenchResults {
 		heartbeat?: HeartbeatResult;
 		idle?: IdleResult;
 	};
+	/**
+	 * Diagnostic: workloads 1 and 4 on a second, fresh bare process, `presence` variant: the floor
+	 * plus the frames baton sends on connect with distinct users (a welcome-sized first frame, a
+	 * join to every other socket). baton ÷ this is baton's cost beyond that presence traffic.
+	 */
+	barePresence?: { connect: ConnectResult; memory: MemoryResult };
 	cost?: CostModel;
 	/** Fan-out on the bare target plus one of baton's costs (bench/targets/bare/worker.ts). */
 	ablations?: Partial<Record<"persist" | "attach", FanoutResult>>;
@@ -79,6 +85,11 @@ export function evaluateBars(r: BenchResults): Bar[] {
 	const p99 = ratio(b?.fanout?.latencyMs.p99, bare?.fanout?.latencyMs.p99);
 	const mem = ratio(b?.memory?.bytesPerConnection, bare?.memory?.bytesPerConnection);
 	const memOneSub = ratio(r.baton.oneSub?.memory.bytesPerConnection, bare?.memory?.bytesPerConnection);
+	const memPresence = ratio(b?.memory?.bytesPerConnection, r.barePresence?.memory.bytesPerConnection);
+	const memNotes = [
+		...(r.baton.oneSub === undefined ? [] : [`diagnostic, one shared sub (no presence fan-out on join): ${fmt(memOneSub, 2)}× bare`]),
+		...(r.barePresence === undefined ? [] : [`baton ÷ bare + the same presence traffic (welcome + join per user): ${fmt(memPresence, 2)}×`]),
+	];
 	const persisted = b?.fanout?.persistedSeq !== undefined && b.fanout.persistedSeq >= b.fanout.messages;
 	return [
 		{
@@ -94,7 +105,7 @@ export function evaluateBars(r: BenchResults): Bar[] {
 			value: mem,
 			limit: "≤ 1.2",
 			met: check(mem, (v) => v <= 1.2),
-			...(r.baton.oneSub === undefined ? {} : { note: `diagnostic, one shared sub (no presence fan-out on join): ${fmt(memOneSub, 2)}× bare` }),
+			...(memNotes.length === 0 ? {} : { note: memNotes.join("; ") }),
 		},
 	];
 }
@@ -126,8 +137,11 @@ type Row = {
 	label: string;
 	get: (t: TargetResults) => number | undefined;
 	digits?: number;
-	/** A diagnostic row: baton's column is the one-sub process's figure (`get` on that). */
-	oneSub?: true;
+	/**
+	 * A diagnostic row: `oneSub`, baton's column is the one-sub process's figure; `barePresence`,
+	 * bare's column is the bare + presence-traffic process's figure (`get` on that).
+	 */
+	diag?: "oneSub" | "barePresence";
 };
 
 const ROWS: Row[] = [
@@ -144,9 +158,12 @@ const ROWS: Row[] = [
 	{ label: "echo: RTT p99 ms", get: (t) => t.echo?.rttMs.p99, digits: 2 },
 	{ label: "memory: bytes/connection", get: (t) => t.memory?.bytesPerConnection, digits: 0 },
 	{ label: "memory: bytes/conn, hibernated", get: (t) => t.memory?.bytesPerConnectionHibernated, digits: 0 },
-	{ label: "[diag] one sub: connections/s", get: (t) => t.connect?.connectionsPerSec, oneSub: true },
-	{ label: "[diag] one sub: CPU ms/conn", get: (t) => t.connect?.workerdCpuMsPerConnection, digits: 2, oneSub: true },
-	{ label: "[diag] one sub: bytes/connection", get: (t) => t.memory?.bytesPerConnection, digits: 0, oneSub: true },
+	{ label: "[diag] one sub: connections/s", get: (t) => t.connect?.connectionsPerSec, diag: "oneSub" },
+	{ label: "[diag] one sub: CPU ms/conn", get: (t) => t.connect?.workerdCpuMsPerConnection, digits: 2, diag: "oneSub" },
+	{ label: "[diag] one sub: bytes/connection", get: (t) => t.memory?.bytesPerConnection, digits: 0, diag: "oneSub" },
+	{ label: "[diag] bare+presence: conn/s", get: (t) => t.connect?.connectionsPerSec, diag: "barePresence" },
+	{ label: "[diag] bare+presence: CPU ms/conn", get: (t) => t.connect?.workerdCpuMsPerConnection, digits: 2, diag: "barePresence" },
+	{ label: "[diag] bare+presence: bytes/conn", get: (t) => t.memory?.bytesPerConnection, digits: 0, diag: "barePresence" },
 ];
 
 export function formatTable(r: BenchResults): string {
@@ -154,16 +171,22 @@ export function formatTable(r: BenchResults): string {
 	const bare = r.targets.bare ?? {};
 	const party = r.targets.partyserver ?? {};
 	const oneSub: TargetResults = r.baton.oneSub ?? {};
+	const presence: TargetResults = r.barePresence ?? {};
 	const widths = [34, 12, 12, 12, 10, 11];
 	const lines = [pad(["workload", "baton", "bare", "partyserver", "baton/bare", "baton/party"], widths)];
 	lines.push("-".repeat(widths.reduce((a, w) => a + w + 2, 0)));
 	for (const row of ROWS) {
-		const [x, y, z] = [row.get(row.oneSub ? oneSub : b), row.get(bare), row.get(party)];
+		const [x, y, z] = [row.get(row.diag === "oneSub" ? oneSub : b), row.get(row.diag === "barePresence" ? presence : bare), row.get(party)];
 		if (x === undefined && y === undefined && z === undefined) continue;
 		lines.push(pad([row.label, fmt(x, row.digits), fmt(y, row.digits), fmt(z, row.digits), fmt(ratio(x, y), 2), fmt(ratio(x, z), 2)], widths));
 	}
 	if (r.baton.oneSub !== undefined) {
-		lines.push("[diag] = baton with every socket one sub (no presence fan-out on join), on its own fresh process; bare/party: their usual run");
+		lines.push("[diag] one sub = baton with every socket one sub (no presence fan-out on join), on its own fresh process; bare/party: their usual run");
+	}
+	if (r.barePresence !== undefined) {
+		lines.push(
+			"[diag] bare+presence = bare + the same presence traffic (welcome + join per user), on its own fresh process, in the bare column; baton/party: their usual run",
+		);
 	}
 	return lines.join("\n");
 }
@@ -184,6 +207,13 @@ export function formatBaton(r: BenchResults): string {
 		const batonPerConn = r.targets.baton?.memory?.bytesPerConnection;
 		out.push(
 			`diagnostic, connect with one shared sub (no presence fan-out on join; fresh process): ${fmt(c.connectionsPerSec)} conn/s, handshake p50 ${fmt(c.handshakeMs.p50, 2)} / p99 ${fmt(c.handshakeMs.p99, 2)} ms, ${fmt(c.workerdCpuMsPerConnection, 2)} ms CPU/conn; idle memory ${fmt(perConn, 0)} bytes/conn (${fmt(ratio(perConn, r.targets.bare?.memory?.bytesPerConnection), 2)}× bare, ${fmt(ratio(perConn, batonPerConn), 2)}× baton with ${fmt(r.targets.baton?.connect?.subs, 0)} subs)`,
+		);
+	}
+	if (r.barePresence) {
+		const c = r.barePresence.connect;
+		const perConn = r.barePresence.memory.bytesPerConnection;
+		out.push(
+			`diagnostic, bare + the same presence traffic (welcome + join per user; fresh process): ${fmt(c.connectionsPerSec)} conn/s, handshake p50 ${fmt(c.handshakeMs.p50, 2)} / p99 ${fmt(c.handshakeMs.p99, 2)} ms, ${fmt(c.workerdCpuMsPerConnection, 2)} ms CPU/conn; idle memory ${fmt(perConn, 0)} bytes/conn (${fmt(ratio(perConn, r.targets.bare?.memory?.bytesPerConnection), 2)}× bare; baton ${fmt(ratio(r.targets.baton?.memory?.bytesPerConnection, perConn), 2)}× this)`,
 		);
 	}
 	if (replay) {

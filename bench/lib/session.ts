@@ -22,6 +22,12 @@ export interface Targets {
 	/** Short heartbeat: the heartbeat and idle-room workloads. */
 	batonHb: Target;
 	bare: Target;
+	/**
+	 * A second, fresh bare process for the bare + presence-traffic connect diagnostic (the
+	 * `presence` variant; idle memory, as for batonOneSub, on a process as fresh as baton's);
+	 * stopped after it.
+	 */
+	barePresence: Target;
 	partyserver: Target;
 }
 

@@ -35,11 +35,15 @@ export interface SocketOptions {
 	after?: number;
 	/** baton: resume token from an earlier welcome. */
 	resume?: string;
-	/** bare: the room variant (bench/targets/bare/worker.ts): `manual` answers `ping` in JavaScript. */
+	/**
+	 * bare: the room variant (bench/targets/bare/worker.ts): `manual` answers `ping` in JavaScript;
+	 * `presence` sends a welcome-sized first frame (the handshake then waits for it, as for baton)
+	 * and a `join` for `sub` to every other socket.
+	 */
 	variant?: BareVariant;
 }
 
-export type BareVariant = "manual" | "persist" | "attach";
+export type BareVariant = "manual" | "persist" | "attach" | "presence";
 
 export class Target {
 	private constructor(
@@ -81,8 +85,12 @@ export class Target {
 				if (opts.resume !== undefined) url.searchParams.set("resume", opts.resume);
 				return { url: url.toString(), protocols: ["baton.v1"], handshake: "first-frame", timeoutMs };
 			}
-			case "bare":
+			case "bare": {
+				if (opts.variant === "presence") {
+					return { url: `${ws}/rooms/${r}/ws?variant=presence&sub=${encodeURIComponent(sub)}`, handshake: "first-frame", timeoutMs };
+				}
 				return { url: `${ws}/rooms/${r}/ws${opts.variant === undefined ? "" : `?variant=${opts.variant}`}`, handshake: "open", timeoutMs };
+			}
 			case "partyserver":
 				return { url: `${ws}/parties/bench-room/${r}`, handshake: "open", timeoutMs };
 		}

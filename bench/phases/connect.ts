@@ -1,7 +1,8 @@
 /**
  * Phase 1: workloads 1 and 4 on every target, then baton's drain (5b) on its connect room, then
  * the one-sub diagnostic (workloads 1 and 4, every socket the same user) on a second, fresh baton
- * process.
+ * process, and the bare + presence diagnostic (workloads 1 and 4 on the bare target's `presence`
+ * variant: the floor plus baton's welcome and join frames) on a second, fresh bare process.
  */
 import { pause } from "../lib/load.ts";
 import { log, ORDER, type Session } from "../lib/session.ts";
@@ -46,4 +47,18 @@ export async function connectPhase(s: Session): Promise<void> {
 	}
 	// Nothing else runs on it: free its share of the machine for the rest of the run.
 	await diag.stop();
+
+	// Diagnostic, on a second bare process as fresh as the first: the floor plus the frames baton
+	// sends on connect with distinct users (a welcome-sized first frame to the new socket, a join
+	// to every other socket), nothing else of baton. baton ÷ this separates baton's own
+	// per-connection state from the runtime's cost of that presence traffic.
+	const presence = s.targets.barePresence;
+	const withPresence = await s.attempt(`bare connect ${sizes.connect}, + presence traffic (diagnostic)`, () =>
+		runConnect(presence, s.room("connectp"), sizes, { variant: "presence" }),
+	);
+	if (withPresence !== undefined) {
+		s.results.barePresence = { connect: withPresence.connect, memory: withPresence.memory };
+		await finishConnect(presence, withPresence, false);
+	}
+	await presence.stop();
 }

@@ -1,14 +1,14 @@
 /**
  * Workload 1 (connect) and 4 (idle memory): N sockets into one room, opened in two halves.
  * Handshake time is to `welcome` for baton (its first frame: auth, session and replay decided) and
- * to `open` for the others. Memory is the user Worker's workerd RSS growth over the second half,
+ * to `open` for the others (to the welcome-like first frame for bare's `presence` variant). Memory is the user Worker's workerd RSS growth over the second half,
  * per socket: the first half absorbs the one-off growth of a fresh process (heap, allocator
  * arenas, code), which would otherwise be charged to the connections.
  */
 import { type BenchSocket, closeAll, type OpenManyResult, openMany, openSocket, pause } from "../lib/load.ts";
 import type { Sizes } from "../lib/sizes.ts";
 import { perSecond, round, type Summary, summarize } from "../lib/stats.ts";
-import type { Target } from "../lib/targets.ts";
+import type { BareVariant, Target } from "../lib/targets.ts";
 
 export interface ConnectResult {
 	requested: number;
@@ -49,20 +49,23 @@ export interface ConnectRun {
 export interface ConnectOptions {
 	/** All sockets share one `sub` (a diagnostic: no presence fan-out on join). */
 	oneSub?: boolean;
+	/** bare: the room variant (`presence`: the diagnostic of baton's connect-time frames). */
+	variant?: BareVariant;
 }
 
 export async function runConnect(target: Target, room: string, sizes: Sizes, opts: ConnectOptions = {}): Promise<ConnectRun> {
 	const sub = (i: number) => (opts.oneSub ? "same" : `c${i}`);
+	const socketOpts = opts.variant === undefined ? {} : { variant: opts.variant };
 	// One socket first: the object exists and the code is warm before the clock starts.
-	const warm = await openSocket(target.socket(room, "warm"));
+	const warm = await openSocket(target.socket(room, "warm", socketOpts));
 	const half = Math.floor(sizes.connect / 2);
 	const cpu0 = target.proc.cpuMs();
-	const first = await openMany(half, sizes.connectConcurrency, sizes.phaseDeadlineMs, (i) => target.socket(room, sub(i)));
+	const first = await openMany(half, sizes.connectConcurrency, sizes.phaseDeadlineMs, (i) => target.socket(room, sub(i), socketOpts));
 	const cpuMid = target.proc.cpuMs();
 	await pause(sizes.memorySettleMs);
 	const rssFirst = target.proc.rssKiB();
 	const cpuMid2 = target.proc.cpuMs();
-	const second = await openMany(sizes.connect - half, sizes.connectConcurrency, sizes.phaseDeadlineMs, (i) => target.socket(room, sub(half + i)));
+	const second = await openMany(sizes.connect - half, sizes.connectConcurrency, sizes.phaseDeadlineMs, (i) => target.socket(room, sub(half + i), socketOpts));
 	const cpu1 = target.proc.cpuMs();
 	await pause(sizes.memorySettleMs);
 	const rssSecond = target.proc.rssKiB();

@@ -8,6 +8,10 @@
  *   auto-response; it counts those wakes for the ping-cost comparison.
  * - `PersistRoom` (`persist`) and `AttachRoom` (`attach`): ablations that add one cost baton pays
  *   to the floor — a SQLite insert per message; a per-socket attachment read back on every send.
+ * - `PresenceRoom` (`presence`, with `&sub=<id>`): the default room plus the frames baton's
+ *   contract makes it send on connect — a `welcome`-sized first frame (about 300 bytes of JSON) to
+ *   the new socket and a presence `join` for `<id>` to every other socket. Nothing else of baton
+ *   (no auth, state, attachment or storage): the memory diagnostic of the presence traffic alone.
  *
  * `GET /rooms/:room/stats[?variant=…]` answers `{"wakeups","pings","sockets"}`: constructions and
  * pings handled in JavaScript, persisted in SQLite so evictions do not reset them. A construction
@@ -20,6 +24,7 @@ interface Env {
 	MANUAL: DurableObjectNamespace<ManualPingRoom>;
 	PERSIST: DurableObjectNamespace<PersistRoom>;
 	ATTACH: DurableObjectNamespace<AttachRoom>;
+	PRESENCE: DurableObjectNamespace<PresenceRoom>;
 }
 
 const PING = "ping";
@@ -53,12 +58,12 @@ class BareRoom extends DurableObject<Env> {
 		this.events++;
 		const pair = new WebSocketPair();
 		this.ctx.acceptWebSocket(pair[1]);
-		this.accepted(pair[1]);
+		this.accepted(pair[1], request);
 		return new Response(null, { status: 101, webSocket: pair[0] });
 	}
 
 	/** Hook for variants that keep per-socket state. */
-	protected accepted(_ws: WebSocket): void {}
+	protected accepted(_ws: WebSocket, _request: Request): void {}
 
 	override async webSocketMessage(_ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
 		this.events++;
@@ -136,6 +141,47 @@ export class AttachRoom extends AutoPingRoom {
 	}
 }
 
+/** Size of PresenceRoom's welcome frame, bytes of JSON. */
+const WELCOME_BYTES = 300;
+
+/**
+ * Diagnostic: the floor plus baton's connect-time presence traffic. On accept, one welcome-like
+ * frame (300 bytes: baton's `welcome` fields, listing only the new user, the resume token
+ * replaced by padding) to the new socket,
+ * then `{"type":"presence","event":"join","sub":…,"name":…}` to every other socket (baton sends a
+ * join for each distinct user's first socket; the bench's sockets are all distinct users).
+ */
+export class PresenceRoom extends AutoPingRoom {
+	protected override accepted(ws: WebSocket, request: Request): void {
+		const sub = new URL(request.url).searchParams.get("sub") ?? `s${this.events}`;
+		const welcome = {
+			type: "welcome",
+			session: crypto.randomUUID(),
+			resume: "",
+			seq: 0,
+			resumed: false,
+			replayed: 0,
+			gap: false,
+			region: "wnam",
+			home: "wnam",
+			heartbeat: { interval: 30_000, timeout: 90_000 },
+			presence: [{ sub, name: sub }],
+		};
+		// The resume token's place, padded so that the frame is WELCOME_BYTES long.
+		welcome.resume = "x".repeat(Math.max(0, WELCOME_BYTES - JSON.stringify(welcome).length));
+		ws.send(JSON.stringify(welcome));
+		const join = JSON.stringify({ type: "presence", event: "join", sub, name: sub });
+		for (const peer of this.ctx.getWebSockets()) {
+			if (peer === ws) continue;
+			try {
+				peer.send(join);
+			} catch {
+				// Closing peer; its close event follows.
+			}
+		}
+	}
+}
+
 /** The room object for `variant`. */
 function roomStub(env: Env, variant: string | null, room: string): { fetch(request: Request): Promise<Response> } {
 	switch (variant) {
@@ -145,6 +191,8 @@ function roomStub(env: Env, variant: string | null, room: string): { fetch(reque
 			return env.PERSIST.get(env.PERSIST.idFromName(room));
 		case "attach":
 			return env.ATTACH.get(env.ATTACH.idFromName(room));
+		case "presence":
+			return env.PRESENCE.get(env.PRESENCE.idFromName(room));
 		default:
 			return env.AUTO.get(env.AUTO.idFromName(room));
 	}
