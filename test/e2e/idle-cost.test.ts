@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, it } from "vitest";
+import { MessageType } from "../../protocol/messages.ts";
 import { mintToken, TestClient, uniqueRoom } from "./harness/client.ts";
 import { failOnReload, keepAlive, roomStats, roomWakes } from "./harness/liveness.ts";
 import { DevServer } from "./harness/server.ts";
@@ -22,6 +23,16 @@ async function pingingRoom(server: DevServer, room: string): Promise<{ clients: 
 		clients.push(client);
 		sessions.push(welcome.session);
 	}
+	// A later idler's `join` can reach an earlier one after that later welcome: wait for every
+	// join, so that what the clients hold now is all the room will send them before the idle.
+	const joins: Promise<unknown>[] = [];
+	for (const [i, client] of clients.entries()) {
+		for (let later = i + 1; later < CLIENTS; later++) {
+			const sub = `idler-${later}`;
+			joins.push(client.next((f) => f.type === MessageType.Presence && f.event === "join" && f.sub === sub, 10_000, `join of ${sub}`));
+		}
+	}
+	await Promise.all(joins);
 	const stops = clients.map((c) => keepAlive(c, 1000));
 	const stop = () => {
 		for (const s of stops) s();
