@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { RoomCounters, WAKE_FOLD_MS } from "../../durable-objects/room/stats.ts";
 import { CloseCode } from "../../protocol/close-codes.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
-import { admin, eventually, join, LIMITS, muteInfoLogs, nowSeconds, roomObject, stats, uniqueRoom } from "./helpers.ts";
+import { admin, eventually, join, LIMITS, leaveRoom, muteInfoLogs, nowSeconds, roomObject, stats, uniqueRoom } from "./helpers.ts";
 
 muteInfoLogs();
 
@@ -166,7 +166,7 @@ describe("stats counters", () => {
 			expect(stored(sql)).toEqual({ wakeups: before.wakeups + 1, alarm_runs: before.alarm_runs + 1 });
 			expect(counters.wakeups()).toBe(before.wakeups + 1);
 		});
-		socket.close();
+		await leaveRoom(room, socket);
 	});
 
 	it(`write a wake nothing else wrote within ${WAKE_FOLD_MS} ms on its own`, async () => {
@@ -182,6 +182,6 @@ describe("stats counters", () => {
 			return row.wakeups;
 		});
 		await eventually(read, (wakeups) => wakeups === before + 1, "the wake written after the fold window", WAKE_FOLD_MS + 3000);
-		socket.close();
+		await leaveRoom(room, socket);
 	});
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { CloseCode } from "../../protocol/close-codes.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import type { ErrorFrame } from "../../protocol/messages.ts";
-import { history, join, LIMITS, muteInfoLogs, type SocketEvent, type TestSocket, tokenFor, uniqueRoom } from "./helpers.ts";
+import { history, join, LIMITS, leaveRoom, muteInfoLogs, type SocketEvent, type TestSocket, tokenFor, uniqueRoom } from "./helpers.ts";
 
 muteInfoLogs();
 
@@ -203,7 +203,6 @@ describe("publish rate limit", () => {
 		await a.socket.error(ErrorCode.RateLimited);
 		b.socket.publish("b0");
 		expect((await b.socket.ack("b0")).dup).toBe(false);
-		a.socket.close();
-		b.socket.close();
+		await leaveRoom(room, a.socket, b.socket);
 	});
 });

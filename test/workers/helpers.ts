@@ -371,6 +371,20 @@ export async function stats(room: string): Promise<RoomStats> {
 	return (await res.json()) as RoomStats;
 }
 
+/**
+ * Closes `sockets` and waits until the room has handled every close (no connection left). A
+ * test that ends with a bare `close()` lets the room log its disconnects after the file's
+ * teardown has closed vitest's RPC channel ("Closing rpc while onUserConsoleLog was pending").
+ */
+export async function leaveRoom(room: string, ...sockets: TestSocket[]): Promise<void> {
+	for (const socket of sockets) socket.close();
+	await eventually(
+		() => stats(room),
+		(s) => s.connections === 0,
+		`${room}: every close handled`,
+	);
+}
+
 /** Publishes over HTTP; returns the response. */
 export function httpPublish(room: string, token: string, body: unknown): Promise<Response> {
 	return api(`/v1/rooms/${encodeURIComponent(room)}/messages`, { method: "POST", token, body });

@@ -14,6 +14,7 @@ import {
 	history,
 	httpPublish,
 	join,
+	leaveRoom,
 	muteInfoLogs,
 	openSocket,
 	roomObject,
@@ -134,7 +135,6 @@ describe("a room frozen for a migration", () => {
 		await roomObject(room).unfreeze();
 		const bob = await join(room, "bob");
 		expect(bob.welcome).toMatchObject({ resumed: false, seq: 1 });
-		back.socket.close();
-		bob.socket.close();
+		await leaveRoom(room, back.socket, bob.socket);
 	});
 });

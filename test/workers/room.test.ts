@@ -19,6 +19,7 @@ import {
 	httpPublish,
 	join,
 	LIMITS,
+	leaveRoom,
 	mintToken,
 	muteInfoLogs,
 	nowSeconds,
@@ -690,7 +691,6 @@ describe("room capacity", () => {
 		await admin(`/rooms/${room}/kick`, { body: { sub: "banned", banSeconds: 60 } });
 		await expectRefusal(await openSocket(room, { token: await tokenFor(room, "banned") }), CloseCode.Forbidden, { code: ErrorCode.Forbidden });
 
-		for (const j of joined.slice(1)) j.socket.close();
-		resumed.socket.close();
+		await leaveRoom(room, ...joined.slice(1).map((j) => j.socket), resumed.socket);
 	});
 });
