@@ -1,4 +1,4 @@
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 /**
@@ -9,7 +9,7 @@ export default defineConfig({
 	test: {
 		projects: [
 			{
-				test: { name: "node", include: ["test/unit/**/*.test.ts", "test/client/**/*.test.ts"], environment: "node" },
+				test: { name: "node", include: ["test/unit/**/*.test.ts", "test/client/**/*.test.ts", "test/tooling/**/*.test.ts"], environment: "node" },
 			},
 			{
 				plugins: [

@@ -5,7 +5,7 @@
  * isolate for a few seconds: a stale answer is harmless, because an old home forwards.
  */
 import type { Room } from "../durable-objects/room/room.ts";
-import type { Env } from "./env.ts";
+import { ROUTE_CACHE_TTL_MS } from "./route-cache-ttl.ts";
 
 /** Where a room lives: its home region and object generation. */
 export interface RoomTarget {
@@ -35,8 +35,7 @@ export function parseRoomTarget(raw: string | null): RoomTarget | null {
 	}
 }
 
-/** How long a gateway isolate trusts a cached anchor answer. */
-export const ROUTE_CACHE_TTL_MS = 5_000;
+/** Anchor answers cached per gateway isolate for ROUTE_CACHE_TTL_MS. */
 const routeCache = new Map<string, { target: RoomTarget; until: number }>();
 const ROUTE_CACHE_MAX = 10_000;
 

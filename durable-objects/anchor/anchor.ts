@@ -12,8 +12,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { ErrorCode } from "../../protocol/error-codes.ts";
-import { readConfig } from "../../src/config.ts";
-import type { Env } from "../../src/env.ts";
+import { type ConfigEnv, ConfigName, readConfig } from "../../src/config.ts";
 import { log } from "../../src/log.ts";
 import { type RoomTarget, roomStub } from "../../src/routing.ts";
 import { registryStub } from "../registry/registry.ts";
@@ -152,7 +151,8 @@ export class RoomAnchor extends DurableObject<Env> {
 
 	/** Test-only fault injection: a pause between copy and flip, so a test can kill the process there. */
 	private async faultPause(): Promise<void> {
-		const ms = Number(this.env.BATON_FAULT_PAUSE_BEFORE_FLIP_MS ?? 0);
+		const vars: ConfigEnv = this.env;
+		const ms = Number(vars[ConfigName.FaultPauseBeforeFlipMs] ?? 0);
 		if (Number.isFinite(ms) && ms > 0) await new Promise((r) => setTimeout(r, ms));
 	}
 

@@ -3,7 +3,6 @@
  * single object sees every room's traffic; anchors touch it at most once a minute per room.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../../src/env.ts";
 
 export const REGISTRY_SHARDS = 16;
 

@@ -22,7 +22,6 @@ import {
 import { roomAllowed, verifyAccessToken } from "../../src/auth/jwt.ts";
 import { signResumeToken } from "../../src/auth/resume-token.ts";
 import { type Config, readConfig } from "../../src/config.ts";
-import type { Env } from "../../src/env.ts";
 import { errorResponse, RETRY_IN_HEADER } from "../../src/http-errors.ts";
 import { CONNECT_HEADER, type ConnectInfo, decodeConnectInfo } from "../../src/internal.ts";
 import { log } from "../../src/log.ts";

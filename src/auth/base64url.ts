@@ -6,7 +6,7 @@ export function encodeBase64Url(bytes: Uint8Array): string {
 }
 
 /** Decodes base64url; returns null for anything that is not strictly base64url. */
-export function decodeBase64Url(text: string): Uint8Array | null {
+export function decodeBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
 	if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
 	const b64 = text.replaceAll("-", "+").replaceAll("_", "/") + "=".repeat((4 - (text.length % 4)) % 4);
 	try {

@@ -10,12 +10,12 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 	return key;
 }
 
-export async function hmacSign(secret: string, data: string): Promise<Uint8Array> {
+export async function hmacSign(secret: string, data: string): Promise<Uint8Array<ArrayBuffer>> {
 	const sig = await crypto.subtle.sign("HMAC", await hmacKey(secret), new TextEncoder().encode(data));
 	return new Uint8Array(sig);
 }
 
-export async function hmacVerify(secret: string, data: string, signature: Uint8Array): Promise<boolean> {
+export async function hmacVerify(secret: string, data: string, signature: Uint8Array<ArrayBuffer>): Promise<boolean> {
 	return crypto.subtle.verify("HMAC", await hmacKey(secret), signature, new TextEncoder().encode(data));
 }
 

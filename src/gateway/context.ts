@@ -1,5 +1,4 @@
 import type { Config } from "../config.ts";
-import type { Env } from "../env.ts";
 
 /** Hono generics for every gateway route. */
 export interface GatewayEnv {

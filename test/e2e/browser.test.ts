@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloseCode } from "../../protocol/close-codes.ts";
-import { DemoPage, launchChromium } from "./harness/browser.ts";
+import { browserTestsEnabled, DemoPage, launchChromium } from "./harness/browser.ts";
 import { range, uniqueRoom } from "./harness/client.ts";
 import { reloadsOf } from "./harness/resuming-peer.ts";
 import { DevServer } from "./harness/server.ts";
@@ -21,7 +21,7 @@ const ARTIFACTS = join(ROOT, "test-results");
 /** Chromium gives up on a lingering TCP close after ~2 s; the restart adds wrangler's boot and the SDK's backoff (cap 10 s). */
 const RESUME_MS = 30_000;
 
-describe("the demo page in Chromium", () => {
+describe.runIf(browserTestsEnabled())("the demo page in Chromium", () => {
 	let server: DevServer;
 	let browser: Browser;
 	const pages: DemoPage[] = [];

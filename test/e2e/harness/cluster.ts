@@ -211,6 +211,10 @@ export class RegionCluster {
 	async killRooms(): Promise<void> {
 		await this.rooms.kill();
 		liveGroups.delete(this.rooms);
+		// A killed process cannot withdraw its dev-registry entry, and miniflare refuses to register
+		// a worker under a name another instance registered less than 90 s ago: without this the
+		// restarted room host would stay unreachable for 90 s. (Not a concern outside local dev.)
+		rmSync(join(this.baseDir, "registry", ROOMS_WORKER), { force: true });
 	}
 
 	/**
