@@ -7,6 +7,16 @@ import { log } from "./log.ts";
 /** Every Worker var / secret baton reads. */
 export const ConfigName = {
 	JwtSecret: "BATON_JWT_SECRET",
+	/** An inline JWK Set (JSON) of public keys for RS256 / ES256 / EdDSA tokens (CONTRACT.md §11). */
+	Jwks: "BATON_JWKS",
+	/** A JWK Set fetched over HTTPS (plain http only to a loopback host). */
+	JwksUrl: "BATON_JWKS_URL",
+	/** When set, every token's `iss` must equal it. */
+	JwtIssuer: "BATON_JWT_ISSUER",
+	/** When set, every token's `aud` (string or array) must contain it. */
+	JwtAudience: "BATON_JWT_AUDIENCE",
+	/** Testing only: the minimum time between two fetches of BATON_JWKS_URL for an unknown `kid` (default one minute). */
+	JwksMinRefetchMs: "BATON_JWKS_MIN_REFETCH_MS",
 	AdminToken: "BATON_ADMIN_TOKEN",
 	AllowedOrigins: "BATON_ALLOWED_ORIGINS",
 	Region: "BATON_REGION",
@@ -34,9 +44,23 @@ export function isRegion(value: unknown): value is Region {
 	return typeof value === "string" && (KNOWN_REGIONS as readonly string[]).includes(value);
 }
 
-/** Parsed configuration. `jwtSecret` is null when missing: every auth path then fails closed. */
+/** A JWK Set as configured: `{"keys":[…]}`; each key is checked when a token needs it. */
+export interface JwkSet {
+	keys: Array<Record<string, unknown>>;
+}
+
+/**
+ * Parsed configuration. `misconfigured` says why the server refuses every request (no
+ * verification key at all, or a key setting that cannot be used); null when it can serve.
+ */
 export interface Config {
 	jwtSecret: string | null;
+	jwks: JwkSet | null;
+	jwksUrl: string | null;
+	jwtIssuer: string | null;
+	jwtAudience: string | null;
+	jwksMinRefetchMs: number;
+	misconfigured: string | null;
 	adminToken: string | null;
 	allowedOrigins: "*" | ReadonlySet<string>;
 	region: Region | null;
@@ -66,7 +90,11 @@ const DEFAULTS = {
 	rateLimitBurst: 40,
 	maxConnectionsPerRoom: 5000,
 	drainWindowMs: 10_000,
+	jwksMinRefetchMs: 60_000,
 } as const;
+
+/** RFC 6750 token68 syntax: the only admin tokens a bearer header can carry (hono/bearer-auth checks it). */
+const ADMIN_TOKEN_SYNTAX = /^[A-Za-z0-9._~+/-]+=*$/;
 
 const DEFAULT_REGIONS: readonly Region[] = ["wnam", "weur", "apac"];
 
@@ -83,6 +111,46 @@ function positiveInt(env: ConfigEnv, name: ConfigName, fallback: number): number
 
 function nonEmpty(raw: string | undefined): string | null {
 	return raw !== undefined && raw.trim() !== "" ? raw : null;
+}
+
+/** Parses BATON_JWKS: a JSON object whose `keys` is an array of objects; null when unusable. */
+export function parseJwkSet(raw: string): JwkSet | null {
+	try {
+		const v: unknown = JSON.parse(raw);
+		if (typeof v !== "object" || v === null) return null;
+		const keys = (v as Record<string, unknown>).keys;
+		if (!Array.isArray(keys) || !keys.every((k) => typeof k === "object" && k !== null && !Array.isArray(k))) return null;
+		return { keys: keys as Array<Record<string, unknown>> };
+	} catch {
+		return null;
+	}
+}
+
+/** Loopback hosts, the only ones a plain `http://` JWKS URL may name (local testing). */
+function isLoopbackHost(hostname: string): boolean {
+	return hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/** Checks BATON_JWKS_URL: https, or http to a loopback host; null when neither. */
+export function parseJwksUrl(raw: string): string | null {
+	let url: URL;
+	try {
+		url = new URL(raw.trim());
+	} catch {
+		return null;
+	}
+	if (url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname))) return url.href;
+	return null;
+}
+
+/** Why the verification settings cannot serve, or null when they can (CONTRACT.md §2, §11). */
+function verificationProblem(env: ConfigEnv, config: Pick<Config, "jwtSecret" | "jwks" | "jwksUrl">): string | null {
+	if (nonEmpty(env.BATON_JWKS) !== null && config.jwks === null) return `${ConfigName.Jwks} is not a JSON Web Key Set`;
+	if (nonEmpty(env.BATON_JWKS_URL) !== null && config.jwksUrl === null) return `${ConfigName.JwksUrl} must be https:// (or http:// to a loopback host)`;
+	if (config.jwtSecret === null && config.jwks === null && config.jwksUrl === null) {
+		return `none of ${ConfigName.JwtSecret}, ${ConfigName.Jwks}, ${ConfigName.JwksUrl} is set`;
+	}
+	return null;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -105,8 +173,16 @@ export function readConfig(env: ConfigEnv): Config {
 	const regionRaw = nonEmpty(env.BATON_REGION);
 	if (regionRaw !== null && !isRegion(regionRaw)) log.warn("config_invalid", { name: ConfigName.Region });
 	const heartbeatIntervalMs = positiveInt(env, ConfigName.HeartbeatIntervalMs, DEFAULTS.heartbeatIntervalMs);
+	const jwtSecret = nonEmpty(env.BATON_JWT_SECRET);
+	const jwksRaw = nonEmpty(env.BATON_JWKS);
+	const jwksUrlRaw = nonEmpty(env.BATON_JWKS_URL);
+	const keys = { jwtSecret, jwks: jwksRaw === null ? null : parseJwkSet(jwksRaw), jwksUrl: jwksUrlRaw === null ? null : parseJwksUrl(jwksUrlRaw) };
 	const config: Config = {
-		jwtSecret: nonEmpty(env.BATON_JWT_SECRET),
+		...keys,
+		jwtIssuer: nonEmpty(env.BATON_JWT_ISSUER),
+		jwtAudience: nonEmpty(env.BATON_JWT_AUDIENCE),
+		jwksMinRefetchMs: positiveInt(env, ConfigName.JwksMinRefetchMs, DEFAULTS.jwksMinRefetchMs),
+		misconfigured: verificationProblem(env, keys),
 		adminToken: nonEmpty(env.BATON_ADMIN_TOKEN),
 		allowedOrigins: originList.includes("*") ? "*" : new Set(originList),
 		region: regionRaw !== null && isRegion(regionRaw) ? regionRaw : null,
@@ -122,7 +198,10 @@ export function readConfig(env: ConfigEnv): Config {
 		drainWindowMs: positiveInt(env, ConfigName.DrainWindowMs, DEFAULTS.drainWindowMs),
 		devTokens: env.BATON_DEV_TOKENS === "true",
 	};
-	if (config.jwtSecret === null) log.error("server_misconfigured", { reason: `${ConfigName.JwtSecret} is not set; every request is refused` });
+	if (config.misconfigured !== null) log.error("server_misconfigured", { reason: `${config.misconfigured}; every request is refused` });
+	if (config.adminToken !== null && !ADMIN_TOKEN_SYNTAX.test(config.adminToken)) {
+		log.warn("config_invalid", { name: ConfigName.AdminToken, reason: "not a bearer token (letters, digits, -._~+/ then =); no admin request can match it" });
+	}
 	cache.set(env, config);
 	return config;
 }

@@ -11,8 +11,10 @@ export interface ConnectInfo {
 	name: string;
 	/** Access token expiry, seconds since epoch. */
 	exp: number;
-	/** The session a valid resume token names (already checked for room, sub and signature). */
-	resumeSession: string | null;
+	/** The token may publish in this room (CONTRACT.md §11 `publish` claim). */
+	mayPublish: boolean;
+	/** The resume token the client sent, unchecked: the room holds the key that signs it. */
+	resume: string | null;
 	/** Replay messages with seq > after; null = no replay requested. */
 	after: number | null;
 	/** The gateway's own region (reported in `welcome.region`). */
@@ -39,7 +41,8 @@ export function decodeConnectInfo(header: string | null): ConnectInfo | null {
 			typeof r.sub !== "string" ||
 			typeof r.name !== "string" ||
 			typeof r.exp !== "number" ||
-			(r.resumeSession !== null && typeof r.resumeSession !== "string") ||
+			typeof r.mayPublish !== "boolean" ||
+			(r.resume !== null && typeof r.resume !== "string") ||
 			(r.after !== null && typeof r.after !== "number") ||
 			typeof r.region !== "string" ||
 			typeof r.homeHint !== "string" ||
@@ -52,7 +55,8 @@ export function decodeConnectInfo(header: string | null): ConnectInfo | null {
 			sub: r.sub,
 			name: r.name,
 			exp: r.exp,
-			resumeSession: r.resumeSession,
+			mayPublish: r.mayPublish,
+			resume: r.resume,
 			after: r.after,
 			region: r.region,
 			homeHint: r.homeHint,

@@ -4,7 +4,7 @@
  * through a validating reader that returns null instead of throwing. Kept small: the runtime
  * caps an attachment at 2,048 bytes.
  */
-export const ATTACHMENT_VERSION = 1;
+export const ATTACHMENT_VERSION = 2;
 
 export interface Attachment {
 	v: typeof ATTACHMENT_VERSION;
@@ -13,6 +13,8 @@ export interface Attachment {
 	name: string;
 	/** Access token expiry, seconds since epoch. */
 	exp: number;
+	/** The token may publish here (its `publish` claim, CONTRACT.md §11); updated by in-band `auth`. */
+	mayPublish: boolean;
 	connectedAt: number;
 	/** Last inbound frame (ms). Auto-answered pings are read from the runtime instead. */
 	lastSeen: number;
@@ -47,9 +49,12 @@ export function readAttachment(ws: WebSocket): Attachment | null {
 		return null;
 	}
 	if (typeof raw !== "object" || raw === null) return null;
-	const a = raw as Record<string, unknown>;
+	const stored = raw as Record<string, unknown>;
+	// Version 1 predates the `publish` claim (CONTRACT.md §11): every token could publish.
+	const a = stored.v === 1 ? { ...stored, v: ATTACHMENT_VERSION, mayPublish: true } : stored;
 	if (
 		a.v !== ATTACHMENT_VERSION ||
+		typeof a.mayPublish !== "boolean" ||
 		typeof a.session !== "string" ||
 		typeof a.sub !== "string" ||
 		typeof a.name !== "string" ||

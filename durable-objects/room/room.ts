@@ -19,8 +19,9 @@ import {
 	type ServerFrame,
 	type WelcomeFrame,
 } from "../../protocol/messages.ts";
-import { roomAllowed, verifyAccessToken } from "../../src/auth/jwt.ts";
-import { signResumeToken } from "../../src/auth/resume-token.ts";
+import { signResumeToken, verifyResumeToken } from "../../src/auth/resume-token.ts";
+import { mayPublish, roomAllowed } from "../../src/auth/roles.ts";
+import { verifierFor } from "../../src/auth/verify.ts";
 import { type Config, readConfig } from "../../src/config.ts";
 import { errorResponse, RETRY_IN_HEADER } from "../../src/http-errors.ts";
 import { CONNECT_HEADER, type ConnectInfo, decodeConnectInfo } from "../../src/internal.ts";
@@ -32,6 +33,7 @@ import { isSilentTooLong, type LivenessSettings, nextAlarmTime, silenceCheckTime
 import { MessageLog } from "./message-log.ts";
 import { Meta, MetaKey } from "./meta.ts";
 import { countRefusal, countStrike, noteRateOutcome, type RateSettings, takePublishToken, waitsBehindRefused } from "./rate-limit.ts";
+import { resumeKey } from "./resume-key.ts";
 import { applySchema } from "./schema.ts";
 import { Bans, Presence, Sessions } from "./sessions.ts";
 import { RoomCounters } from "./stats.ts";
@@ -171,40 +173,40 @@ export class Room extends DurableObject<Env> {
 		if (info === null || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
 			return errorResponse(ErrorCode.NotFound, "rooms are reached through the gateway");
 		}
-		return this.acceptConnection(info);
+		this.identify(info.room, info.homeHint);
+		const key = resumeKey(this.ctx.storage.sql, this.config.jwtSecret);
+		// A resume token that does not verify (altered, another room or sub) starts a fresh session (§4).
+		const resumeSession = info.resume === null ? null : await verifyResumeToken(info.resume, key, { room: info.room, sub: info.sub });
+		return this.acceptConnection(info, resumeSession, key);
 	}
 
-	private async acceptConnection(info: ConnectInfo): Promise<Response> {
-		this.identify(info.room, info.homeHint);
+	private async acceptConnection(info: ConnectInfo, resumeSession: string | null, key: string): Promise<Response> {
 		const now = Date.now();
 		if (this.bans.isBanned(info.sub, now)) return errorResponse(ErrorCode.Forbidden, "access to this room is revoked");
-		const replacing = info.resumeSession !== null && this.openSocketCount(sessionTag(info.resumeSession)) > 0;
+		const replacing = resumeSession !== null && this.openSocketCount(sessionTag(resumeSession)) > 0;
 		if (this.openSocketCount() - (replacing ? 1 : 0) >= this.config.maxConnectionsPerRoom) {
 			return refusal(ErrorCode.RoomFull, "the room is full", retryInFrom(ROOM_FULL_RETRY));
 		}
 		// While a migration copies this room, a session created here would miss the copy and be
 		// unknown at the next home (its client would come back as a stranger). New sessions are
 		// told to retry shortly (1013); sessions that exist here, and so are in the copy, resume.
-		if (this.meta.getNumber(MetaKey.Moving) !== null && !(info.resumeSession !== null && this.sessions.isResumable(info.resumeSession, info.sub, now))) {
+		if (this.meta.getNumber(MetaKey.Moving) !== null && !(resumeSession !== null && this.sessions.isResumable(resumeSession, info.sub, now))) {
 			return refusal(ErrorCode.RoomMoving, "the room is moving to another region", retryInFrom(ROOM_MOVING_RETRY));
 		}
-		const secret = this.config.jwtSecret;
-		if (secret === null) return errorResponse(ErrorCode.ServerMisconfigured, "server misconfigured");
-
 		// Sign before deciding: once decided, everything up to the last replayed frame runs without
 		// an await, so no publish can interleave between `welcome` and the replay.
 		const fresh = crypto.randomUUID();
-		const candidates = info.resumeSession === null ? [fresh] : [info.resumeSession, fresh];
+		const candidates = resumeSession === null ? [fresh] : [resumeSession, fresh];
 		const tokens = await Promise.all(
 			// No expiry of its own: the resume window runs from the session's last close, which a token
 			// issued now cannot know. The session record enforces it (Sessions.isResumable); a token
 			// expiring at "now + window" refused every connection older than the window.
-			candidates.map((session) => signResumeToken({ room: info.room, sub: info.sub, session, exp: Number.MAX_SAFE_INTEGER }, secret)),
+			candidates.map((session) => signResumeToken({ room: info.room, sub: info.sub, session, exp: Number.MAX_SAFE_INTEGER }, key)),
 		);
 
 		const at = Date.now();
-		const resumed = info.resumeSession !== null && this.sessions.isResumable(info.resumeSession, info.sub, at);
-		const session = resumed && info.resumeSession !== null ? info.resumeSession : fresh;
+		const resumed = resumeSession !== null && this.sessions.isResumable(resumeSession, info.sub, at);
+		const session = resumed && resumeSession !== null ? resumeSession : fresh;
 		const resumeToken = (resumed ? tokens[0] : tokens[tokens.length - 1]) ?? "";
 		const replaced = this.liveSockets(sessionTag(session));
 
@@ -217,6 +219,7 @@ export class Room extends DurableObject<Env> {
 			sub: info.sub,
 			name: info.name,
 			exp: info.exp,
+			mayPublish: info.mayPublish,
 			connectedAt: at,
 			lastSeen: at,
 			tokens: this.config.rateLimitBurst,
@@ -302,6 +305,12 @@ export class Room extends DurableObject<Env> {
 	}
 
 	private publishFromSocket(ws: WebSocket, a: Attachment, frame: PublishFrame, now: number): void {
+		// A read-only token (its `publish` claim lacks this room): refused, not a protocol error (§11).
+		if (!a.mayPublish) {
+			writeAttachment(ws, a);
+			this.send(ws, { type: MessageType.Error, code: ErrorCode.Forbidden, message: "the token may not publish in this room", id: frame.id });
+			return;
+		}
 		const dupSeq = this.log.findDuplicate(a.session, frame.id);
 		if (dupSeq !== null) {
 			writeAttachment(ws, a);
@@ -331,17 +340,20 @@ export class Room extends DurableObject<Env> {
 		this.send(ws, { type: MessageType.Ack, id: frame.id, seq: result.seq, dup: result.dup });
 	}
 
-	/** In-band `auth`: a valid token of the same sub (still granting this room) replaces the old one. */
+	/**
+	 * In-band `auth`: a valid token of the same sub (still granting this room) replaces the old
+	 * one, its expiry and its publish rights.
+	 */
 	private async refreshToken(ws: WebSocket, token: string): Promise<void> {
-		const secret = this.config.jwtSecret;
-		const verified = secret === null ? null : await verifyAccessToken(token, secret);
+		const verified = await verifierFor(this.config)(token);
 		const a = liveAttachment(ws);
 		if (a === null) return;
-		if (verified === null || !verified.ok || verified.claims.sub !== a.sub || !roomAllowed(verified.claims, this.roomName)) {
+		if (!verified.ok || verified.claims.sub !== a.sub || !roomAllowed(verified.claims, this.roomName)) {
 			this.send(ws, { type: MessageType.Error, code: ErrorCode.Unauthorized, message: "token refused; the connection keeps its current token" });
 			return;
 		}
 		a.exp = verified.claims.exp;
+		a.mayPublish = mayPublish(verified.claims, this.roomName);
 		writeAttachment(ws, a);
 		this.send(ws, { type: MessageType.AuthOk, exp: verified.claims.exp });
 		await this.armAlarmBy(tokenDeadline(a.exp), Date.now());

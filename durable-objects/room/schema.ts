@@ -14,6 +14,8 @@ export const SCHEMA = [
 	`CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, sub TEXT NOT NULL, name TEXT NOT NULL, expires_at INTEGER)`,
 	// Presence: one row per sub that is here or within its leave grace (leave_at set).
 	`CREATE TABLE IF NOT EXISTS presence (sub TEXT PRIMARY KEY, name TEXT NOT NULL, joined_at INTEGER NOT NULL, leave_at INTEGER)`,
+	// Keys the room made itself (the resume-token key when BATON_JWT_SECRET is unset); moved on migration.
+	`CREATE TABLE IF NOT EXISTS keys (name TEXT PRIMARY KEY, value TEXT NOT NULL)`,
 	// Kicked subs refused until a time.
 	`CREATE TABLE IF NOT EXISTS bans (sub TEXT PRIMARY KEY, until INTEGER NOT NULL)`,
 	// The stats counters, in one row so that an idle room's alarm run — the wake it causes

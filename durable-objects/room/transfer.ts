@@ -1,9 +1,9 @@
 /**
  * Copying a room's durable state to its next home during a migration (CONTRACT.md §8): the log,
- * seq, dedupe records, sessions, presence and bans move; per-object counters (wakeups, closes)
+ * seq, dedupe records, sessions, presence, bans and the room's own keys move; per-object counters (wakeups, closes)
  * do not. Pages are bounded so no single RPC carries more than a few MB.
  */
-export const TRANSFER_TABLES = ["messages", "dedupe", "sessions", "presence", "bans"] as const;
+export const TRANSFER_TABLES = ["messages", "dedupe", "sessions", "presence", "bans", "keys"] as const;
 export type TransferTable = (typeof TRANSFER_TABLES)[number];
 
 /** Columns copied per table, in insert order. */
@@ -13,6 +13,7 @@ const COLUMNS: Record<TransferTable, readonly string[]> = {
 	sessions: ["id", "sub", "name", "expires_at"],
 	presence: ["sub", "name", "joined_at", "leave_at"],
 	bans: ["sub", "until"],
+	keys: ["name", "value"],
 };
 
 /** Rows per page: 200 messages of at most MAX_MESSAGE_BYTES (64 KiB) stay under 13 MB. */

@@ -3,11 +3,13 @@
  * its Durable Object. Order of refusals follows CONTRACT.md §9.
  */
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { readConfig } from "../config.ts";
 import { errorResponse } from "../http-errors.ts";
 import { log } from "../log.ts";
 import type { GatewayEnv } from "./context.ts";
+import { corsPolicy } from "./cors.ts";
 import { originAllowed } from "./origin.ts";
 import { gatewayRegion } from "./region.ts";
 import { admin } from "./routes/admin.ts";
@@ -19,16 +21,22 @@ import { rooms } from "./routes/rooms.ts";
 export function createGateway(): Hono<GatewayEnv> {
 	const app = new Hono<GatewayEnv>();
 
-	// Static demo files first: they need no config, region or origin check.
-	app.route("/", demo);
-
 	app.use("*", async (c, next) => {
 		const config = readConfig(c.env);
 		c.set("config", config);
 		c.set("region", gatewayRegion(c.req.raw, config));
 		c.set("requestId", c.req.header("cf-ray") ?? crypto.randomUUID());
+		await next();
+	});
+	// CORS on every HTTP route, preflights answered here (§11).
+	app.use("*", corsPolicy);
+
+	// Static demo files: no origin check (a page's own scripts may carry its Origin).
+	app.route("/", demo);
+
+	app.use("*", async (c, next) => {
 		// Room routes check the origin after the room name (§9 order); every other route here.
-		if (!c.req.path.startsWith("/v1/rooms/") && !originAllowed(c.req.raw, config)) {
+		if (!c.req.path.startsWith("/v1/rooms/") && !originAllowed(c.req.raw, c.get("config"))) {
 			return errorResponse(ErrorCode.OriginNotAllowed, "origin not allowed");
 		}
 		await next();
@@ -41,6 +49,8 @@ export function createGateway(): Hono<GatewayEnv> {
 
 	app.notFound(() => errorResponse(ErrorCode.NotFound, "not found"));
 	app.onError((err, c) => {
+		// Middleware refusals (hono/bearer-auth) carry their own JSON answer.
+		if (err instanceof HTTPException) return err.getResponse();
 		log.error("internal_error", { path: c.req.path, requestId: c.get("requestId"), error: err instanceof Error ? err.message : String(err) });
 		return errorResponse(ErrorCode.Internal, "internal error");
 	});

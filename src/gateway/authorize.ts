@@ -4,7 +4,9 @@
  */
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { isValidRoomName } from "../../protocol/paths.ts";
-import { type AccessClaims, roomAllowed, verifyAccessToken } from "../auth/jwt.ts";
+import type { AccessClaims } from "../auth/claims.ts";
+import { roomAllowed } from "../auth/roles.ts";
+import { verifierFor } from "../auth/verify.ts";
 import type { Config } from "../config.ts";
 import { originAllowed } from "./origin.ts";
 import { findToken } from "./token-lookup.ts";
@@ -12,12 +14,12 @@ import { findToken } from "./token-lookup.ts";
 export type Authorization = { ok: true; claims: AccessClaims } | { ok: false; code: ErrorCode; message: string };
 
 export async function authorizeRoomRequest(request: Request, url: URL, config: Config, room: string): Promise<Authorization> {
-	if (config.jwtSecret === null) return { ok: false, code: ErrorCode.ServerMisconfigured, message: "the server is misconfigured" };
+	if (config.misconfigured !== null) return { ok: false, code: ErrorCode.ServerMisconfigured, message: "the server is misconfigured" };
 	if (!isValidRoomName(room)) return { ok: false, code: ErrorCode.BadRoom, message: "room names match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$" };
 	if (!originAllowed(request, config)) return { ok: false, code: ErrorCode.OriginNotAllowed, message: "origin not allowed" };
 	const found = findToken(request, url);
 	if (found === null || found.token === "") return { ok: false, code: ErrorCode.Unauthorized, message: "an access token is required" };
-	const verified = await verifyAccessToken(found.token, config.jwtSecret);
+	const verified = await verifierFor(config)(found.token);
 	if (!verified.ok) return { ok: false, code: ErrorCode.Unauthorized, message: "invalid or expired token" };
 	if (!roomAllowed(verified.claims, room)) return { ok: false, code: ErrorCode.Forbidden, message: "the token does not grant this room" };
 	return { ok: true, claims: verified.claims };

@@ -141,7 +141,8 @@ describe("the gateway → room connect header", () => {
 		sub: "alice",
 		name: "Ålice \u{1F600}",
 		exp: 1_800_000_000,
-		resumeSession: null,
+		mayPublish: false,
+		resume: null,
 		after: 3,
 		region: "wnam",
 		homeHint: "weur",
@@ -150,7 +151,12 @@ describe("the gateway → room connect header", () => {
 
 	it("round-trips, non-ASCII names included", () => {
 		expect(decodeConnectInfo(encodeConnectInfo(info))).toEqual(info);
-		expect(decodeConnectInfo(encodeConnectInfo({ ...info, resumeSession: "s", after: null }))).toEqual({ ...info, resumeSession: "s", after: null });
+		expect(decodeConnectInfo(encodeConnectInfo({ ...info, resume: "t.s", mayPublish: true, after: null }))).toEqual({
+			...info,
+			resume: "t.s",
+			mayPublish: true,
+			after: null,
+		});
 	});
 
 	it.each([

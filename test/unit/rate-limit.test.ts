@@ -25,6 +25,7 @@ function fresh(overrides: Partial<Attachment> = {}): Attachment {
 		sub: "alice",
 		name: "alice",
 		exp: T0 / 1000 + 3600,
+		mayPublish: true,
 		connectedAt: T0,
 		lastSeen: T0,
 		tokens: RATE.burst,
@@ -163,13 +164,23 @@ describe("readAttachment", () => {
 	it.each([
 		["null", null],
 		["a string", "x"],
-		["another version", { ...fresh(), v: 2 }],
+		["another version", { ...fresh(), v: 3 }],
+		["a non-boolean mayPublish", { ...fresh(), mayPublish: "yes" }],
 		["a missing session", { ...fresh(), session: undefined }],
 		["a non-numeric exp", { ...fresh(), exp: "1" }],
 		["strikes that are not numbers", { ...fresh(), strikes: ["a"] }],
 		["a non-numeric closedWith", { ...fresh(), closedWith: "1000" }],
 	])("returns null instead of throwing for %s", (_name, value) => {
 		expect(readAttachment(socket(value))).toBeNull();
+	});
+
+	it("upgrades a version 1 attachment (before the publish claim) to one that may publish", () => {
+		const { mayPublish: _dropped, ...v1 } = { ...fresh({ closedWith: 1000 }), v: 1 };
+		expect(readAttachment(socket(v1))).toEqual(fresh({ closedWith: 1000 }));
+	});
+
+	it("keeps a read-only connection read-only", () => {
+		expect(readAttachment(socket(fresh({ mayPublish: false })))?.mayPublish).toBe(false);
 	});
 
 	it("returns null when the runtime throws", () => {

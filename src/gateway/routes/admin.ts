@@ -1,14 +1,15 @@
 /**
- * Admin API (CONTRACT.md §3, §9): bearer `BATON_ADMIN_TOKEN`, compared in constant time;
- * disabled (404 not_found) when the token is unset.
+ * Admin API (CONTRACT.md §3, §9): bearer `BATON_ADMIN_TOKEN`, checked by hono/bearer-auth
+ * (constant-time comparison); disabled (404 not_found) when the token is unset.
  */
 import { Hono } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
 import { createMiddleware } from "hono/factory";
+import { timingSafeEqual } from "hono/utils/buffer";
 import { REGISTRY_SHARDS, registryStubForShard } from "../../../durable-objects/registry/registry.ts";
 import { ErrorCode } from "../../../protocol/error-codes.ts";
 import { isValidRoomName } from "../../../protocol/paths.ts";
-import { timingSafeEqualStrings } from "../../auth/hmac.ts";
-import { MAX_SUB_LENGTH } from "../../auth/jwt.ts";
+import { isValidSub } from "../../auth/claims.ts";
 import { errorResponse } from "../../http-errors.ts";
 import { log } from "../../log.ts";
 import { anchorStub, forgetRoute, resolveRoom } from "../../routing.ts";
@@ -16,14 +17,22 @@ import type { GatewayEnv } from "../context.ts";
 
 export const admin = new Hono<GatewayEnv>();
 
-const requireAdmin = createMiddleware<GatewayEnv>(async (c, next) => {
-	const expected = c.get("config").adminToken;
-	if (expected === null) return errorResponse(ErrorCode.NotFound, "not found");
-	const match = /^Bearer[ ]+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "");
-	if (match?.[1] === undefined || !(await timingSafeEqualStrings(match[1], expected))) {
-		return errorResponse(ErrorCode.Unauthorized, "admin token required");
-	}
+const adminDisabled = createMiddleware<GatewayEnv>(async (c, next) => {
+	if (c.get("config").adminToken === null) return errorResponse(ErrorCode.NotFound, "not found");
 	await next();
+});
+
+/** Missing, malformed and wrong tokens all get the same 401 body of §3. */
+const unauthorized = () => errorResponse(ErrorCode.Unauthorized, "admin token required");
+
+const requireAdmin = bearerAuth<GatewayEnv>({
+	verifyToken: async (token, c) => {
+		const expected = c.get("config").adminToken;
+		return expected !== null && (await timingSafeEqual(token, expected));
+	},
+	noAuthenticationHeader: { message: unauthorized },
+	invalidAuthenticationHeader: { message: unauthorized },
+	invalidToken: { message: unauthorized },
 });
 
 const requireRoomName = createMiddleware<GatewayEnv>(async (c, next) => {
@@ -31,7 +40,7 @@ const requireRoomName = createMiddleware<GatewayEnv>(async (c, next) => {
 	await next();
 });
 
-admin.use("/v1/admin/*", requireAdmin);
+admin.use("/v1/admin/*", adminDisabled, requireAdmin);
 admin.use("/v1/admin/rooms/:room/*", requireRoomName);
 
 async function readJsonObject(req: Request): Promise<Record<string, unknown> | null> {
@@ -58,8 +67,7 @@ admin.post("/v1/admin/rooms/:room/kick", async (c) => {
 	const body = await readJsonObject(c.req.raw);
 	const sub = body?.sub;
 	const banSeconds = body?.banSeconds;
-	if (typeof sub !== "string" || sub.length < 1 || sub.length > MAX_SUB_LENGTH)
-		return errorResponse(ErrorCode.BadRequest, "sub must be a string of 1-128 chars");
+	if (!isValidSub(sub)) return errorResponse(ErrorCode.BadRequest, "sub must be a string of 1-128 chars");
 	if (banSeconds !== undefined && (typeof banSeconds !== "number" || !Number.isFinite(banSeconds) || banSeconds < 0)) {
 		return errorResponse(ErrorCode.BadRequest, "banSeconds must be a number ≥ 0");
 	}

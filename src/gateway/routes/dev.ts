@@ -7,7 +7,8 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ErrorCode } from "../../../protocol/error-codes.ts";
 import { isValidRoomName } from "../../../protocol/paths.ts";
-import { MAX_SUB_LENGTH, signAccessToken } from "../../auth/jwt.ts";
+import { isValidSub } from "../../auth/claims.ts";
+import { signAccessToken } from "../../auth/sign.ts";
 import { errorResponse } from "../../http-errors.ts";
 import { resolveRoom } from "../../routing.ts";
 import type { GatewayEnv } from "../context.ts";
@@ -29,8 +30,7 @@ dev.get("/dev/token", async (c) => {
 	if (secret === null) return errorResponse(ErrorCode.ServerMisconfigured, "the server is misconfigured");
 	const sub = c.req.query("sub") ?? "";
 	const room = c.req.query("room") ?? "";
-	if (sub.length < 1 || sub.length > MAX_SUB_LENGTH || !isValidRoomName(room))
-		return errorResponse(ErrorCode.BadRequest, "sub (1-128 chars) and a valid room are required");
+	if (!isValidSub(sub) || !isValidRoomName(room)) return errorResponse(ErrorCode.BadRequest, "sub (1-128 chars) and a valid room are required");
 	const name = c.req.query("name");
 	const exp = Math.floor(Date.now() / 1000) + DEV_TOKEN_TTL_SECONDS;
 	const token = await signAccessToken({ sub, exp, rooms: [room], ...(name ? { name } : {}) }, secret);

@@ -8,7 +8,7 @@ export const health = new Hono<GatewayEnv>();
 
 health.get("/healthz", (c) => {
 	const region = c.get("region");
-	if (c.get("config").jwtSecret === null) {
+	if (c.get("config").misconfigured !== null) {
 		return c.json({ ok: false, region, version: VERSION, error: ErrorCode.ServerMisconfigured }, 503);
 	}
 	return c.json({ ok: true, region, version: VERSION });

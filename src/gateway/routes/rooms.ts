@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import { ErrorCode, isErrorCode } from "../../../protocol/error-codes.ts";
 import { isValidClientId } from "../../../protocol/messages.ts";
 import { QueryParam } from "../../../protocol/paths.ts";
-import { verifyResumeToken } from "../../auth/resume-token.ts";
+import { mayPublish } from "../../auth/roles.ts";
 import { isRegion } from "../../config.ts";
 import { errorResponse, RETRY_IN_HEADER } from "../../http-errors.ts";
 import { CONNECT_HEADER, type ConnectInfo, encodeConnectInfo } from "../../internal.ts";
@@ -49,17 +49,14 @@ rooms.get("/v1/rooms/:room/ws", async (c) => {
 		return refuseUpgrade(ErrorCode.BadRequest, { subprotocol, room });
 	}
 	const resumeToken = url.searchParams.get(QueryParam.Resume);
-	const resumeSession =
-		resumeToken === null || resumeToken === "" || config.jwtSecret === null
-			? null
-			: await verifyResumeToken(resumeToken, config.jwtSecret, { room, sub: auth.claims.sub });
 	const homeHint = regionParam ?? c.get("region");
 	const info: ConnectInfo = {
 		room,
 		sub: auth.claims.sub,
-		name: auth.claims.name ?? auth.claims.sub,
+		name: auth.claims.name,
 		exp: auth.claims.exp,
-		resumeSession,
+		mayPublish: mayPublish(auth.claims, room),
+		resume: resumeToken === "" ? null : resumeToken,
 		after,
 		region: c.get("region"),
 		homeHint,
@@ -103,6 +100,8 @@ rooms.get("/v1/rooms/:room/messages", async (c) => {
 rooms.post("/v1/rooms/:room/messages", async (c) => {
 	const auth = await authorize(c);
 	if (!auth.ok) return refusal(auth);
+	const room = c.req.param("room");
+	if (!mayPublish(auth.claims, room)) return errorResponse(ErrorCode.Forbidden, "the token may not publish in this room");
 	const config = c.get("config");
 	const text = await c.req.text();
 	if (new TextEncoder().encode(text).length > config.maxMessageBytes) {
@@ -118,7 +117,6 @@ rooms.post("/v1/rooms/:room/messages", async (c) => {
 	const { data, id } = body as { data?: unknown; id?: unknown };
 	if (data === undefined) return errorResponse(ErrorCode.BadRequest, "the body needs data");
 	if (id !== undefined && !isValidClientId(id)) return errorResponse(ErrorCode.BadRequest, "id must be a string of 1-64 characters");
-	const room = c.req.param("room");
 	const { stub } = await resolveRoom(c.env, room, c.get("region"));
 	const result = await stub.publish(room, auth.claims.sub, id ?? null, data, c.get("region"));
 	if (!result.ok) return errorResponse(result.code, "the room is moving; publish again shortly", { headers: { "Retry-After": "1" } });
