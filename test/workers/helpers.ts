@@ -4,7 +4,7 @@
  * with deadline-bounded waits that report what they saw, and small HTTP/admin wrappers.
  * Every wait is event-driven with a deadline; nothing sleeps.
  */
-import { env, listDurableObjectIds, SELF } from "cloudflare:test";
+import { createExecutionContext, env, listDurableObjectIds, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, expect, vi } from "vitest";
 import type { HistoryPage, RoomStats } from "../../durable-objects/room/types.ts";
 import type { ErrorCode } from "../../protocol/error-codes.ts";
@@ -437,4 +437,19 @@ export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) 
 		last = await probe();
 	}
 	return last;
+}
+
+// ---------------------------------------------------------------- other bindings
+
+/**
+ * The gateway app fetched directly with `env` changed (readConfig caches per env object, so each
+ * call with a fresh object reads the overrides). Rooms behind it still run with the project's
+ * own bindings.
+ */
+export async function gatewayWith(overrides: Partial<Record<string, string | undefined>>, path: string, init: RequestInit = {}): Promise<Response> {
+	const { createGateway } = await import("../../src/gateway/app.ts");
+	const ctx = createExecutionContext();
+	const res = await createGateway().fetch(new Request(`${BASE}${path}`, init), { ...env, ...overrides }, ctx);
+	await waitOnExecutionContext(ctx);
+	return res;
 }
