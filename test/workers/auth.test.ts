@@ -374,7 +374,8 @@ describe("refused upgrades complete with 101 and close at once, without waking t
 describe("admin API and unauthenticated routes", () => {
 	it("admin routes answer 401 unauthorized for a missing, wrong or non-Bearer admin token", async () => {
 		const room = uniqueRoom();
-		for (const token of [null, "wrong-token", `${env.BATON_ADMIN_TOKEN}x`]) {
+		// Malformed bearer values too ("a b", "é", "!"): hono/bearer-auth would answer 400; §9 says 401.
+		for (const token of [null, "wrong-token", `${env.BATON_ADMIN_TOKEN}x`, "", "a b", "\u00e9t\u00e9", "tok!en"]) {
 			await expectErrorResponse(await admin(`/rooms/${room}/stats`, { token }), 401, ErrorCode.Unauthorized);
 			await expectErrorResponse(await admin(`/rooms/${room}/drain`, { method: "POST", token }), 401, ErrorCode.Unauthorized);
 			await expectErrorResponse(await admin(`/rooms/${room}/kick`, { body: { sub: "alice" }, token }), 401, ErrorCode.Unauthorized);
@@ -384,6 +385,15 @@ describe("admin API and unauthenticated routes", () => {
 		// A user's access token is not an admin token.
 		await expectErrorResponse(await admin(`/rooms/${room}/stats`, { token: await tokenFor(room) }), 401, ErrorCode.Unauthorized);
 		expect(await roomExists(room)).toBe(false);
+	});
+
+	it("the admin token is accepted with any case of the Bearer scheme", async () => {
+		const room = uniqueRoom();
+		for (const scheme of ["Bearer", "bearer", "BEARER"]) {
+			const res = await api(`/v1/admin/rooms/${room}/stats`, { headers: { Authorization: `${scheme} ${env.BATON_ADMIN_TOKEN}` } });
+			expect(res.status, scheme).toBe(200);
+			await res.body?.cancel();
+		}
 	});
 
 	it("GET /healthz answers exactly {ok:true, region, version}", async () => {
@@ -413,7 +423,7 @@ describe("configuration edges, through the gateway app with other bindings", () 
 		return res;
 	}
 
-	it("without BATON_JWT_SECRET, /healthz answers 503 {ok:false, …, error:server_misconfigured}", async () => {
+	it("without BATON_JWT_SECRET (and no JWK Set), /healthz answers 503 {ok:false, …, error:server_misconfigured}", async () => {
 		const res = await gatewayWith({ BATON_JWT_SECRET: undefined }, "/healthz");
 		expect(res.status).toBe(503);
 		expect(await res.json()).toEqual({ ok: false, region: "wnam", version: pkg.version, error: ErrorCode.ServerMisconfigured });
