@@ -7,10 +7,10 @@ import { type MessageFrame, parseServerFrame, type ServerFrame, type WelcomeFram
 import { signAccessToken } from "../../../src/auth/sign.ts";
 import { TEST_SECRET } from "./server.ts";
 
-/** Mints an access token for the e2e secret. `ttl` in seconds. */
-export function mintToken(sub: string, rooms: string[] = ["*"], opts: { ttl?: number; name?: string } = {}): Promise<string> {
+/** Mints an access token for the e2e secret. `ttl` in seconds; `claims` adds or overrides claims. */
+export function mintToken(sub: string, rooms: string[] = ["*"], opts: { ttl?: number; name?: string; claims?: Record<string, unknown> } = {}): Promise<string> {
 	const now = Math.floor(Date.now() / 1000);
-	const claims: Record<string, unknown> = { sub, rooms, exp: now + (opts.ttl ?? 3600) };
+	const claims: Record<string, unknown> = { sub, rooms, exp: now + (opts.ttl ?? 3600), ...opts.claims };
 	if (opts.name !== undefined) claims.name = opts.name;
 	return signAccessToken(claims, TEST_SECRET);
 }
