@@ -5,9 +5,9 @@ import { CloseCode } from "./close-codes.ts";
  * close reason (CONTRACT.md §3, §5). One place maps each to its HTTP status and close code.
  */
 export const ErrorCode = {
-	/** Token missing, malformed, bad signature, expired, `nbf` ahead, or not HS256. */
+	/** Token missing, malformed, bad signature, expired, `nbf` ahead, an `alg` or key not accepted, `iss` / `aud` not as configured, or its JWK Set unavailable. */
 	Unauthorized: "unauthorized",
-	/** The room is not in the token's claims, or the sub is banned from it. */
+	/** The room is not in the token's claims, the sub is banned from it, or (publishing) the `publish` claim lacks it. */
 	Forbidden: "forbidden",
 	/** An `Origin` header not in BATON_ALLOWED_ORIGINS. */
 	OriginNotAllowed: "origin_not_allowed",
@@ -17,7 +17,7 @@ export const ErrorCode = {
 	BadRequest: "bad_request",
 	/** The room holds MAX_CONNECTIONS_PER_ROOM live connections. */
 	RoomFull: "room_full",
-	/** BATON_JWT_SECRET (or another required setting) is missing or invalid. */
+	/** No verification key is configured (BATON_JWT_SECRET, BATON_JWKS, BATON_JWKS_URL), or one is unusable. */
 	ServerMisconfigured: "server_misconfigured",
 	/** A WebSocket route called without `Upgrade: websocket`. */
 	UpgradeRequired: "upgrade_required",

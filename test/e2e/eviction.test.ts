@@ -15,13 +15,15 @@ describe("hibernation: the room is evicted while sockets stay open", () => {
 		await server?.stop();
 	});
 
-	it("keeps seq, dedupe records, sessions and presence across a real eviction", async () => {
+	it("keeps seq, dedupe records, sessions, presence and publish rights across a real eviction", async () => {
 		const room = uniqueRoom("evict");
 		const clients: TestClient[] = [];
 		for (const sub of ["ann", "bob", "cat"]) {
-			clients.push((await TestClient.connect(server.wsUrl, room, await mintToken(sub, [room]), {}, sub)).client);
+			// cat is a read-only viewer (publish claim without this room): its rights live in the attachment too.
+			const claims = sub === "cat" ? { publish: [] } : {};
+			clients.push((await TestClient.connect(server.wsUrl, room, await mintToken(sub, [room], { claims }), {}, sub)).client);
 		}
-		const [ann, bob] = clients as [TestClient, TestClient, TestClient];
+		const [ann, bob, cat] = clients as [TestClient, TestClient, TestClient];
 		for (let i = 1; i <= 3; i++) expect(await ann.publish(`a${i}`, i)).toMatchObject({ type: "ack", seq: i, dup: false });
 		const before = server.logs.filter((l) => l.event === "room_wake" && l.room === room).length;
 
@@ -40,6 +42,7 @@ describe("hibernation: the room is evicted while sockets stay open", () => {
 		expect(wake.sockets).toBe(3);
 
 		expect(await bob.publish("b1", "after")).toMatchObject({ type: "ack", seq: 4, dup: false });
+		expect(await cat.publish("c1", "read-only")).toMatchObject({ type: "error", code: "forbidden", id: "c1" });
 		for (const c of clients) expect(seqs(await c.waitForMessages(4))).toEqual(range(1, 4));
 
 		const stats = await server.admin("GET", `/v1/admin/rooms/${room}/stats`);
