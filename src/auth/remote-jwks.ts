@@ -107,14 +107,14 @@ export class RemoteJwks {
 				if (this.inflight === mine) this.inflight = null;
 			});
 		}
-		let timer: ReturnType<typeof setTimeout> | undefined;
+		let timer: ReturnType<typeof setTimeout> | null = null;
 		const timeout = new Promise<void>((resolve) => {
 			timer = setTimeout(resolve, this.opts.timeoutMs);
 		});
 		try {
 			await Promise.race([current.done, timeout]);
 		} finally {
-			clearTimeout(timer);
+			if (timer !== null) clearTimeout(timer);
 		}
 	}
 
