@@ -1,17 +1,27 @@
 #!/usr/bin/env node
-// Builds the demo's files into src/gateway/demo/files.gen.ts, which the gateway serves itself:
+// wrangler's [build] step (and the first step of npm scripts that need it). Builds the demo's files
+// into src/gateway/demo/files.gen.ts, which the gateway serves itself:
 // demo/index.html, demo/demo.css, demo/demo.js and the browser bundle of the client SDK
 // (client/ → /baton-client.js). Serving them from the Worker rather than from `[assets]` keeps
 // the static-assets router out of the path of every WebSocket. Run by `npm run dev`,
 // `npm run dev:regions`, `npm test`, `npm run bench` and `npm run deploy`.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "src/gateway/demo/files.gen.ts");
+
+// Plain `wrangler dev` on a fresh clone runs this as its [build] step (WRANGLER_COMMAND=dev) before
+// it reads .dev.vars: give it the local dev secrets, as `npm run dev` does. Not under CI=true (the
+// e2e harness runs wrangler so): tests pass every var they rely on and must not depend on this file.
+const devVars = join(root, ".dev.vars");
+if (process.env.WRANGLER_COMMAND === "dev" && process.env.CI !== "true" && !existsSync(devVars)) {
+	copyFileSync(join(root, ".dev.vars.example"), devVars);
+	console.log("created .dev.vars from .dev.vars.example (local development only)");
+}
 
 const sdk = await build({
 	entryPoints: [join(root, "client/index.ts")],
