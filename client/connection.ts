@@ -1,5 +1,6 @@
 import { CloseCode, ErrorCode, type ErrorFrame, type MessageFrame, MessageType, PING, PONG, parseServerFrame, type WelcomeFrame } from "../protocol/index.ts";
 import { fullJitter } from "./backoff.ts";
+import { watchClose } from "./close-watch.ts";
 import { Emitter, type Handler } from "./emitter.ts";
 import { encodePublish } from "./encode.ts";
 import { BatonError, ClientErrorCode, stopErrorCode } from "./errors.ts";
@@ -190,9 +191,8 @@ export class RoomConnection {
 		this.#link = link;
 		this.#log("debug", "dialing", { endpoint: this.#endpoint, attempt: this.#attempt, resume: this.#resume !== null, after });
 		ws.addEventListener("message", (event) => this.#onFrame(link, event));
-		ws.addEventListener("close", (event) => {
-			this.#linkEnded(link, { kind: "close", code: event.code, reason: event.reason });
-		});
+		// As soon as the platform shows the close, not only once TCP ends (close-watch.ts).
+		watchClose(ws, (event) => this.#linkEnded(link, { kind: "close", code: event.code, reason: event.reason }));
 		// Errors are always followed by a close event; listening keeps `ws` from throwing on them.
 		ws.addEventListener("error", () => this.#log("debug", "socket error", { link: link.id }));
 		this.#timers.set("connect", this.#options.connectTimeout, () => {

@@ -1,4 +1,5 @@
 import { CloseCode } from "../protocol/index.ts";
+import { stopWatching } from "./close-watch.ts";
 
 /**
  * The slice of the WebSocket API the SDK uses. Browsers, Workers, Node ≥ 22 and the `ws`
@@ -54,6 +55,7 @@ export function sendText(ws: WebSocketLike, text: string): boolean {
  * (RFC 6455 §7.4.1), and 4008 is the server's word; the SDK's `close` event says what happened.
  */
 export function closeSocket(ws: WebSocketLike, reason: string): void {
+	stopWatching(ws);
 	if (ws.readyState >= 2) return;
 	try {
 		ws.close(CloseCode.Normal, reason);

@@ -106,6 +106,18 @@ export class FakeWebSocket implements WebSocketLike {
 		this.#closed(code, typeof reason === "string" ? reason : JSON.stringify(reason));
 	}
 
+	/**
+	 * The server's close frame arrives but the TCP connection stays open, so no `close` event
+	 * fires (a later `serverClose` delivers it). Every platform turns the socket CLOSING; with
+	 * `exposesCode` the socket also keeps what it read where the `ws` package does.
+	 */
+	receiveCloseFrame(code: number, reason: string | object = "", { exposesCode }: { exposesCode: boolean }): void {
+		this.readyState = 2;
+		if (!exposesCode) return;
+		const text = typeof reason === "string" ? reason : JSON.stringify(reason);
+		Object.assign(this, { _closeFrameReceived: true, _closeCode: code, _closeMessage: new TextEncoder().encode(text) });
+	}
+
 	/** The `publish` frames the SDK sent on this socket, in order. */
 	publishes(): PublishFrame[] {
 		const out: PublishFrame[] = [];
