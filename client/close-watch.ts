@@ -1,4 +1,3 @@
-import { CloseCode } from "../protocol/index.ts";
 import type { SocketCloseEvent, WebSocketLike } from "./socket.ts";
 
 /**
@@ -6,14 +5,6 @@ import type { SocketCloseEvent, WebSocketLike } from "./socket.ts";
  * CLOSING at once on every platform, but no event says so (docs/protocol.md §16).
  */
 export const CLOSING_CHECK_MS = 250;
-
-/**
- * How long a socket may stay CLOSING, when the SDK did not close it and the platform shows no
- * close code, before the SDK stops waiting for its `close` event and reports 1006. Chromium fires
- * `close` with the server's code 2 s after the close frame when the TCP connection lingers; this
- * is above that, so there the real code wins. Node's own WebSocket (undici) waits for TCP.
- */
-export const CLOSING_GRACE_MS = 3_000;
 
 const SOCKET_CLOSING = 2;
 
@@ -23,16 +14,16 @@ const closedBySdk = new WeakSet<WebSocketLike>();
 const polls = new WeakMap<WebSocketLike, () => void>();
 
 /**
- * Calls `listener` once with the close of `ws` as soon as the platform shows it, rather than only
- * when its `close` event fires. Locally the runtime keeps the TCP connection of a client that never
- * sent a frame open after a server close, and `ws` and browsers fire `close` only once TCP ends
- * (docs/protocol.md §16): from the moment the socket turns CLOSING without the SDK having closed
- * it, the code `ws` has read from the close frame is reported at once; on a platform that keeps the
- * code to itself, 1006 is reported after {@link CLOSING_GRACE_MS} unless `close` came first.
+ * Calls `listener` once with the close of `ws`, as soon as the platform shows its code. `ws` (the
+ * package) reads the server's close frame at once but fires `close` only when the TCP connection
+ * ends, which the local runtime delays by ~10 s for a client that never sent a frame
+ * (docs/protocol.md §16): once such a socket turns CLOSING without the SDK having closed it, the
+ * code `ws` read is reported within {@link CLOSING_CHECK_MS}. Where the platform keeps the code
+ * to itself until `close` (browsers, Node's own WebSocket) nothing is guessed: a made-up 1006
+ * would turn a 4003 or 4011 (stop) into a resume.
  */
 export function watchClose(ws: WebSocketLike, listener: (event: SocketCloseEvent) => void): void {
 	let done = false;
-	let closingSince: number | null = null;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const stopPolling = (): void => {
 		clearTimeout(timer);
@@ -45,14 +36,15 @@ export function watchClose(ws: WebSocketLike, listener: (event: SocketCloseEvent
 		listener(event);
 	};
 	const check = (): void => {
-		if (ws.readyState === SOCKET_CLOSING) {
-			const frame = receivedCloseFrame(ws);
-			closingSince ??= Date.now();
-			if (frame !== null) finish(frame);
-			else if (Date.now() - closingSince >= CLOSING_GRACE_MS) finish({ code: CloseCode.Abnormal, reason: "" });
-			if (done) return;
+		if (ws.readyState !== SOCKET_CLOSING) {
+			timer = setTimeout(check, CLOSING_CHECK_MS);
+			return;
 		}
-		timer = setTimeout(check, CLOSING_CHECK_MS);
+		// `ws` records the frame before it turns CLOSING: if nothing is recorded now, this platform
+		// (or a close without a frame) leaves it to the `close` event.
+		const frame = receivedCloseFrame(ws);
+		if (frame === null) stopPolling();
+		else finish(frame);
 	};
 	ws.addEventListener("close", (event) => finish({ code: event.code, reason: event.reason }));
 	// A close frame can only follow the opening handshake: no poll while connecting.

@@ -14,10 +14,13 @@ export interface HeartbeatHooks {
 }
 
 /**
- * Pings every `interval` ms (the runtime answers `pong` without waking a hibernating room) and
- * calls `dead()` once nothing at all has arrived for `timeout` ms — a half-open TCP connection
- * otherwise looks open forever. A zero interval or timeout turns that half off. The timers live
- * under "ping" and "deadline" in `timers`, so clearing those stops the heartbeat.
+ * Pings at once and then every `interval` ms (the runtime answers `pong` without waking a
+ * hibernating room) and calls `dead()` once nothing at all has arrived for `timeout` ms — a
+ * half-open TCP connection otherwise looks open forever. A zero interval or timeout turns that
+ * half off. The timers live under "ping" and "deadline" in `timers`, so clearing those stops the
+ * heartbeat. The first ping is not for liveness: the local runtime holds the TCP connection of a
+ * socket that never sent a frame for ~10 s after the room closes it, so browsers and Node's own
+ * WebSocket would see the close that late (docs/protocol.md §16).
  */
 export function startHeartbeat(timers: HeartbeatTimers, heartbeat: { interval: number; timeout: number }, hooks: HeartbeatHooks): void {
 	const { interval, timeout } = heartbeat;
@@ -26,7 +29,7 @@ export function startHeartbeat(timers: HeartbeatTimers, heartbeat: { interval: n
 			hooks.ping();
 			timers.set("ping", interval, ping);
 		};
-		timers.set("ping", interval, ping);
+		ping();
 	}
 	if (timeout > 0) {
 		// Re-arming on every frame would churn a timer per message; checking when it fires is enough.

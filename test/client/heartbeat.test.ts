@@ -8,16 +8,16 @@ const heartbeat = { interval: 1_000, timeout: 3_000 };
 useFakes();
 
 describe("heartbeat", () => {
-	it("sends a ping text frame every heartbeat.interval after the welcome", async () => {
+	it("sends a ping text frame on the welcome and then every heartbeat.interval", async () => {
 		const { ws } = await startOpen({}, { heartbeat });
-		expect(ws.pings()).toBe(0);
-		await vi.advanceTimersByTimeAsync(999);
-		expect(ws.pings()).toBe(0);
-		await vi.advanceTimersByTimeAsync(1);
 		expect(ws.pings()).toBe(1);
+		await vi.advanceTimersByTimeAsync(999);
+		expect(ws.pings()).toBe(1);
+		await vi.advanceTimersByTimeAsync(1);
+		expect(ws.pings()).toBe(2);
 		ws.receive("pong");
 		await vi.advanceTimersByTimeAsync(1_000);
-		expect(ws.pings()).toBe(2);
+		expect(ws.pings()).toBe(3);
 	});
 
 	it("does not ping before the welcome", async () => {

@@ -1,9 +1,14 @@
 /**
- * The SDK, listening only (it has sent nothing but its connect), against a real `wrangler dev`:
- * a drain (1012), a migration (4010) and a kick (4003) reach it as the server's own code within a
- * second of the close frame, although the local runtime keeps such a client's TCP connection
- * open ~10 s longer (test/e2e/runtime-close-delay.test.ts, docs/protocol.md §16) and `ws` fires
- * `close` only then. Before client/close-watch.ts the SDK reported each ~10 s late.
+ * The SDK, listening only, against a real `wrangler dev`: a drain (1012), a migration (4010) and a
+ * kick (4003) reach it as the server's own code within a second of the close frame. The local
+ * runtime keeps the TCP connection of a client that never sent a frame open ~10 s after such a
+ * close (test/e2e/runtime-close-delay.test.ts, docs/protocol.md §16), and platforms fire `close`
+ * only then:
+ * - over `ws` with the SDK's pings dropped (a client that never sent a frame), the SDK reads the
+ *   code `ws` took from the frame (client/close-watch.ts);
+ * - over Node's own WebSocket (undici), which shows no code before `close`, the SDK's ping right
+ *   after the welcome (client/heartbeat.ts) keeps the runtime from holding the connection.
+ * Before those two changes each was reported ~10 s late.
  */
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { connect, type Room, type RoomCloseEvent, type RoomErrorEvent, type WelcomeFrame } from "../../client/index.ts";
@@ -37,11 +42,11 @@ describe("SDK: a server close reaches a listening client with its code within a 
 		await server?.stop();
 	});
 
-	/** Connects a listening SDK client to a fresh room; returns it once welcomed. */
+	/** Connects a listening SDK client over `ws` whose pings are dropped; returns it once welcomed. */
 	async function listener(prefix: string) {
 		const name = uniqueRoom(prefix);
 		const sub = `${prefix}-user`;
-		const timed = frameTimedWebSocket();
+		const timed = frameTimedWebSocket({ dropPings: true });
 		const room = connect({ url: server.url, room: name, token: await mintToken(sub, [name]), WebSocket: timed.WebSocket, backoff: { base: 100, cap: 1_000 } });
 		const welcome = await within(nextEvent(room, "welcome"), WAIT_MS, `${name}: welcome`);
 		const first = timed.sockets[0];
@@ -97,6 +102,24 @@ describe("SDK: a server close reaches a listening client with its code within a 
 			expect(close.at - frame.at, "SDK close after the close frame (ms)").toBeLessThan(1_000);
 			expect((await failed).value).toMatchObject({ code: "forbidden", closeCode: CloseCode.Forbidden });
 			expect(room.state).toBe("closed");
+		});
+
+		it("1012 drain over Node's own WebSocket: reported as 1012 within a second of the drain's answer", async ({ expect }) => {
+			expect(typeof globalThis.WebSocket, "Node ≥ 22 has a global WebSocket").toBe("function");
+			const name = uniqueRoom("frame-undici");
+			// No WebSocket option: the SDK takes the global one.
+			const room = connect({ url: server.url, room: name, token: await mintToken("undici-user", [name]), backoff: { base: 100, cap: 1_000 } });
+			try {
+				await within(nextEvent(room, "welcome"), WAIT_MS, "welcome");
+				const closed = nextEvent(room, "close");
+				expect((await server.admin("POST", `/v1/admin/rooms/${name}/drain`)).body).toEqual({ closed: 1 });
+				const answered = performance.now();
+				const close = await within(closed, WAIT_MS, "SDK close event");
+				expect(close.value).toMatchObject({ code: CloseCode.ServiceRestart, willReconnect: true });
+				expect(close.at - answered, "SDK close after the drain answered (ms)").toBeLessThan(1_000);
+			} finally {
+				room.close();
+			}
 		});
 	});
 });

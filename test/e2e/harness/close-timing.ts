@@ -50,9 +50,13 @@ export interface FrameTimedSocket extends WebSocket {
 
 /**
  * A `WebSocket` constructor for the SDK's option: `ws` itself (so the SDK sees `ws`'s own
- * fields), recording every socket it made and its close frame, newest last.
+ * fields), recording every socket it made and its close frame, newest last. With `dropPings` the
+ * SDK's `ping` frames never leave: the socket stays a client that never sent a frame.
  */
-export function frameTimedWebSocket(): { WebSocket: new (url: string, protocols?: string | string[]) => FrameTimedSocket; sockets: FrameTimedSocket[] } {
+export function frameTimedWebSocket(opts: { dropPings?: boolean } = {}): {
+	WebSocket: new (url: string, protocols?: string | string[]) => FrameTimedSocket;
+	sockets: FrameTimedSocket[];
+} {
 	const sockets: FrameTimedSocket[] = [];
 	class Timed extends WebSocket implements FrameTimedSocket {
 		readonly closeFrame: Promise<CloseSeen>;
@@ -60,6 +64,10 @@ export function frameTimedWebSocket(): { WebSocket: new (url: string, protocols?
 			super(url, protocols);
 			this.closeFrame = closeFrameOf(this);
 			sockets.push(this);
+		}
+		override send(data: string): void {
+			if (opts.dropPings === true && data === "ping") return;
+			super.send(data);
 		}
 	}
 	return { WebSocket: Timed, sockets };
