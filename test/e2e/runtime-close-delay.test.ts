@@ -9,8 +9,8 @@
  *
  * Measured (5 runs each, median/max of close frame → `close` event), workerd 1.20261117.1
  * (wrangler 4.164.0), the same with 1.20260426.1 (wrangler 4.86), through wrangler's port, the
- * miniflare entry and a direct socket to the user Worker alike: silent 10 013–10 102 / 10 144 ms;
- * pinging 8–245 / 319 ms (the high end on a loaded 2-core machine). Not a hibernatable socket
+ * miniflare entry and a direct socket to the user Worker alike: silent 10 002–10 102 / 10 144 ms;
+ * pinging 8–213 / 319 ms (the high end on a loaded 2-core machine). Not a hibernatable socket
  * (`accept()`): 8 ms. Chromium: `close` 2 s after the frame (its own timeout), with the code.
  *
  * If the runtime is fixed, the silent expectations below fail: the silent client then sees `close`
