@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import WebSocket from "ws";
-import { ROUTE_CACHE_TTL_MS } from "../src/route-cache-ttl.ts";
+import { ROUTE_CACHE_TTL_MS } from "../src/core/route-cache-ttl.ts";
 import { mintToken, uniqueRoom } from "../test/e2e/harness/client.ts";
 import { DevServer } from "../test/e2e/harness/server.ts";
 

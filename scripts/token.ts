@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { signAccessToken } from "../src/auth/sign.ts";
+import { signAccessToken } from "../src/core/auth/sign.ts";
 
 function devSecret(): string {
 	if (process.env.BATON_JWT_SECRET) return process.env.BATON_JWT_SECRET;

@@ -12,9 +12,9 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { ErrorCode } from "../../protocol/error-codes.ts";
-import { type ConfigEnv, ConfigName, readConfig } from "../../src/config.ts";
-import { log } from "../../src/log.ts";
-import { type RoomTarget, roomStub } from "../../src/routing.ts";
+import { type ConfigEnv, ConfigName, readConfig } from "../../src/core/config.ts";
+import { log } from "../../src/core/log.ts";
+import { type RoomTarget, roomStub } from "../../src/core/routing.ts";
 import { registryStub } from "../registry/registry.ts";
 import { TRANSFER_TABLES } from "../room/transfer.ts";
 

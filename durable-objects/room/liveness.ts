@@ -4,7 +4,7 @@
  * could pass its heartbeat timeout, a token that expires, a presence leave that falls due),
  * never more often than HEARTBEAT_INTERVAL_MS, and not at all for an empty room.
  */
-import { CLOCK_LEEWAY_SECONDS } from "../../src/auth/claims.ts";
+import { CLOCK_LEEWAY_SECONDS } from "../../src/core/auth/claims.ts";
 
 export interface LivenessSettings {
 	intervalMs: number;

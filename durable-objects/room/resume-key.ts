@@ -4,7 +4,7 @@
  * has no shared secret, so the room makes a random key once and keeps it in its `keys` table,
  * which a migration copies with the sessions (a token issued at the old home resumes at the new).
  */
-import { encodeBase64Url } from "../../src/auth/base64url.ts";
+import { encodeBase64Url } from "../../src/core/auth/base64url.ts";
 
 const RESUME = "resume";
 

@@ -19,15 +19,15 @@ import {
 	type ServerFrame,
 	type WelcomeFrame,
 } from "../../protocol/messages.ts";
-import { signResumeToken, verifyResumeToken } from "../../src/auth/resume-token.ts";
-import { mayPublish, roomAllowed } from "../../src/auth/roles.ts";
-import { verifierFor } from "../../src/auth/verify.ts";
-import { type Config, readConfig } from "../../src/config.ts";
-import { errorResponse, RETRY_IN_HEADER } from "../../src/http-errors.ts";
-import { CONNECT_HEADER, type ConnectInfo, decodeConnectInfo } from "../../src/internal.ts";
-import { log } from "../../src/log.ts";
-import { parseRoomTarget, type RoomTarget, roomStub } from "../../src/routing.ts";
-import { closeSocket } from "../../src/socket-close.ts";
+import { signResumeToken, verifyResumeToken } from "../../src/core/auth/resume-token.ts";
+import { mayPublish, roomAllowed } from "../../src/core/auth/roles.ts";
+import { verifierFor } from "../../src/core/auth/verify.ts";
+import { type Config, readConfig } from "../../src/core/config.ts";
+import { errorResponse, RETRY_IN_HEADER } from "../../src/core/http-errors.ts";
+import { CONNECT_HEADER, type ConnectInfo, decodeConnectInfo } from "../../src/core/internal.ts";
+import { log } from "../../src/core/log.ts";
+import { parseRoomTarget, type RoomTarget, roomStub } from "../../src/core/routing.ts";
+import { closeSocket } from "../../src/core/socket-close.ts";
 import { ATTACHMENT_VERSION, type Attachment, liveAttachment, readAttachment, writeAttachment } from "./attachment.ts";
 import { isSilentTooLong, type LivenessSettings, nextAlarmTime, silenceCheckTime, silenceDeadline, tokenDeadline } from "./liveness.ts";
 import { MessageLog } from "./message-log.ts";

@@ -5,9 +5,9 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ErrorCode } from "../../protocol/error-codes.ts";
-import { readConfig } from "../config.ts";
-import { errorResponse } from "../http-errors.ts";
-import { log } from "../log.ts";
+import { readConfig } from "../core/config.ts";
+import { errorResponse } from "../core/http-errors.ts";
+import { log } from "../core/log.ts";
 import type { GatewayEnv } from "./context.ts";
 import { corsPolicy } from "./cors.ts";
 import { originAllowed } from "./origin.ts";

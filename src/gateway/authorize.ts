@@ -4,10 +4,10 @@
  */
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { isValidRoomName } from "../../protocol/paths.ts";
-import type { AccessClaims } from "../auth/claims.ts";
-import { roomAllowed } from "../auth/roles.ts";
-import { verifierFor } from "../auth/verify.ts";
-import type { Config } from "../config.ts";
+import type { AccessClaims } from "../core/auth/claims.ts";
+import { roomAllowed } from "../core/auth/roles.ts";
+import { verifierFor } from "../core/auth/verify.ts";
+import type { Config } from "../core/config.ts";
 import { originAllowed } from "./origin.ts";
 import { findToken } from "./token-lookup.ts";
 

@@ -11,8 +11,8 @@ import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import { ErrorCode } from "../../protocol/error-codes.ts";
-import type { Config } from "../config.ts";
-import { errorResponse } from "../http-errors.ts";
+import type { Config } from "../core/config.ts";
+import { errorResponse } from "../core/http-errors.ts";
 import type { GatewayEnv } from "./context.ts";
 import { originAllowed } from "./origin.ts";
 

@@ -1,4 +1,4 @@
-import type { Config } from "../config.ts";
+import type { Config } from "../core/config.ts";
 
 /**
  * Origin allow-list (CONTRACT.md §9): requests without `Origin` (non-browser clients) pass; with

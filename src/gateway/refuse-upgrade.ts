@@ -5,8 +5,8 @@
  */
 import { type ErrorCode, upgradeRefusalCloseCode } from "../../protocol/error-codes.ts";
 import { PROTOCOL } from "../../protocol/messages.ts";
-import { log } from "../log.ts";
-import { closeSocket } from "../socket-close.ts";
+import { log } from "../core/log.ts";
+import { closeSocket } from "../core/socket-close.ts";
 
 export function refuseUpgrade(code: ErrorCode, opts: { subprotocol: boolean; retryIn?: number; room?: string }): Response {
 	const pair = new WebSocketPair();

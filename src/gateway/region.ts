@@ -1,4 +1,4 @@
-import { type Config, isRegion, type Region } from "../config.ts";
+import { type Config, isRegion, type Region } from "../core/config.ts";
 
 const EASTERN_EUROPE = new Set([
 	"PL",

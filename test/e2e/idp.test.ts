@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloseCode } from "../../protocol/close-codes.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import type { AckFrame, ErrorFrame } from "../../protocol/messages.ts";
-import { signAccessToken } from "../../src/auth/sign.ts";
+import { signAccessToken } from "../../src/core/auth/sign.ts";
 import { makeKey, signWith, type TestKey } from "../fixtures/test-idp.ts";
 import { launchChromium } from "./harness/browser.ts";
 import { TestClient, uniqueRoom } from "./harness/client.ts";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { CloseCode } from "../../protocol/close-codes.ts";
 import type { AuthOkFrame, MessageFrame } from "../../protocol/messages.ts";
-import { CLOCK_LEEWAY_SECONDS } from "../../src/auth/claims.ts";
+import { CLOCK_LEEWAY_SECONDS } from "../../src/core/auth/claims.ts";
 import { mintToken, TestClient, uniqueRoom } from "./harness/client.ts";
 import { failOnReload, keepAlive, roomStats } from "./harness/liveness.ts";
 import { SilentSocket } from "./harness/raw-socket.ts";

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloseCode } from "../../protocol/close-codes.ts";
-import { signAccessToken } from "../../src/auth/sign.ts";
+import { signAccessToken } from "../../src/core/auth/sign.ts";
 import { mintToken, range, seqs, TestClient, uniqueRoom } from "./harness/client.ts";
 import { DevServer, TEST_SECRET } from "./harness/server.ts";
 

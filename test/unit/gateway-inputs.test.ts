@@ -4,11 +4,11 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { isValidRoomName, roomMessagesPath, roomSocketPath } from "../../protocol/paths.ts";
-import { type ConfigEnv, readConfig } from "../../src/config.ts";
+import { type ConfigEnv, readConfig } from "../../src/core/config.ts";
+import { type ConnectInfo, decodeConnectInfo, encodeConnectInfo } from "../../src/core/internal.ts";
 import { originAllowed } from "../../src/gateway/origin.ts";
 import { parseNonNegativeInt } from "../../src/gateway/params.ts";
 import { findToken, offersBatonProtocol } from "../../src/gateway/token-lookup.ts";
-import { type ConnectInfo, decodeConnectInfo, encodeConnectInfo } from "../../src/internal.ts";
 
 const quietConfig = (env: ConfigEnv) => {
 	const spies = [vi.spyOn(console, "warn").mockImplementation(() => {}), vi.spyOn(console, "error").mockImplementation(() => {})];

@@ -5,9 +5,9 @@
  * A fake clock and a fake JWKS endpoint that counts its requests.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { REMOTE_JWKS_DEFAULTS, RemoteJwks, type RemoteJwksOptions } from "../../src/auth/remote-jwks.ts";
-import { signAccessToken } from "../../src/auth/sign.ts";
-import { createVerifier } from "../../src/auth/verify.ts";
+import { REMOTE_JWKS_DEFAULTS, RemoteJwks, type RemoteJwksOptions } from "../../src/core/auth/remote-jwks.ts";
+import { signAccessToken } from "../../src/core/auth/sign.ts";
+import { createVerifier } from "../../src/core/auth/verify.ts";
 import { jwkSet, makeKey, signWith, type TestKey } from "../fixtures/test-idp.ts";
 
 const URL_ = "https://idp.example/.well-known/jwks.json";

@@ -3,9 +3,9 @@
  * another room, another sub, expired, altered — verifies to null (a fresh session), never throws.
  */
 import { describe, expect, it } from "vitest";
-import { type ResumeClaims, signResumeToken, verifyResumeToken } from "../../src/auth/resume-token.ts";
-import { signAccessToken } from "../../src/auth/sign.ts";
-import { createVerifier } from "../../src/auth/verify.ts";
+import { type ResumeClaims, signResumeToken, verifyResumeToken } from "../../src/core/auth/resume-token.ts";
+import { signAccessToken } from "../../src/core/auth/sign.ts";
+import { createVerifier } from "../../src/core/auth/verify.ts";
 
 const SECRET = "unit-secret-0123456789abcdef";
 const NOW = 1_800_000_000_000;

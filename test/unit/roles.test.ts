@@ -1,6 +1,6 @@
 /** What a token grants (CONTRACT.md §4, §11): `rooms` for joining, `publish` for publishing. */
 import { describe, expect, it } from "vitest";
-import { mayPublish, roomAllowed } from "../../src/auth/roles.ts";
+import { mayPublish, roomAllowed } from "../../src/core/auth/roles.ts";
 
 describe("roomAllowed", () => {
 	const claims = (rooms?: string[]) => (rooms === undefined ? {} : { rooms });

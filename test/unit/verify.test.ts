@@ -6,11 +6,11 @@
  */
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { encodeBase64Url, encodeJsonBase64Url } from "../../src/auth/base64url.ts";
-import { CLOCK_LEEWAY_SECONDS, MAX_SUB_LENGTH } from "../../src/auth/claims.ts";
-import { hmacSign } from "../../src/auth/hmac.ts";
-import { signAccessToken } from "../../src/auth/sign.ts";
-import { createVerifier, type VerifierSettings } from "../../src/auth/verify.ts";
+import { encodeBase64Url, encodeJsonBase64Url } from "../../src/core/auth/base64url.ts";
+import { CLOCK_LEEWAY_SECONDS, MAX_SUB_LENGTH } from "../../src/core/auth/claims.ts";
+import { hmacSign } from "../../src/core/auth/hmac.ts";
+import { signAccessToken } from "../../src/core/auth/sign.ts";
+import { createVerifier, type VerifierSettings } from "../../src/core/auth/verify.ts";
 import { ASYMMETRIC_ALGS, jwkSet, makeKey, signWith, type TestKey } from "../fixtures/test-idp.ts";
 
 const SECRET = "unit-secret-0123456789abcdef";

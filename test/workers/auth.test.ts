@@ -9,7 +9,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { CloseCode } from "../../protocol/close-codes.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { PROTOCOL } from "../../protocol/messages.ts";
-import { encodeJsonBase64Url } from "../../src/auth/base64url.ts";
+import { encodeJsonBase64Url } from "../../src/core/auth/base64url.ts";
 import { createGateway } from "../../src/gateway/app.ts";
 import {
 	ALLOWED_ORIGIN,

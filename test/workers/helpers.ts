@@ -19,7 +19,7 @@ import {
 	type ServerFrame,
 	type WelcomeFrame,
 } from "../../protocol/messages.ts";
-import { signAccessToken } from "../../src/auth/sign.ts";
+import { signAccessToken } from "../../src/core/auth/sign.ts";
 
 /**
  * Mutes the room's and gateway's info logs (one JSON line per connect, close, wake…) for the

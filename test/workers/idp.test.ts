@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { CloseCode } from "../../protocol/close-codes.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { PROTOCOL, type WelcomeFrame } from "../../protocol/messages.ts";
-import { signAccessToken } from "../../src/auth/sign.ts";
+import { signAccessToken } from "../../src/core/auth/sign.ts";
 import { ASYMMETRIC_ALGS, jwkSet, makeKey, signWith, type TestKey } from "../fixtures/test-idp.ts";
 import { claimsFor, expectErrorResponse, expectRefusal, gatewayWith, leaveRoom, muteInfoLogs, SECRET, TestSocket, uniqueRoom } from "./helpers.ts";
 

@@ -7,7 +7,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { resumeKey } from "../../durable-objects/room/resume-key.ts";
 import { exportPage, importPage } from "../../durable-objects/room/transfer.ts";
-import { signResumeToken, verifyResumeToken } from "../../src/auth/resume-token.ts";
+import { signResumeToken, verifyResumeToken } from "../../src/core/auth/resume-token.ts";
 import { roomObject, SECRET, uniqueRoom } from "./helpers.ts";
 
 const keyOf = (room: string, secret: string | null) => runInDurableObject(roomObject(room), (_i, state) => resumeKey(state.storage.sql, secret));

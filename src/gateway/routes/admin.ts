@@ -9,10 +9,10 @@ import { timingSafeEqual } from "hono/utils/buffer";
 import { REGISTRY_SHARDS, registryStubForShard } from "../../../durable-objects/registry/registry.ts";
 import { ErrorCode } from "../../../protocol/error-codes.ts";
 import { isValidRoomName } from "../../../protocol/paths.ts";
-import { isValidSub } from "../../auth/claims.ts";
-import { errorResponse } from "../../http-errors.ts";
-import { log } from "../../log.ts";
-import { anchorStub, forgetRoute, resolveRoom } from "../../routing.ts";
+import { isValidSub } from "../../core/auth/claims.ts";
+import { errorResponse } from "../../core/http-errors.ts";
+import { log } from "../../core/log.ts";
+import { anchorStub, forgetRoute, resolveRoom } from "../../core/routing.ts";
 import type { GatewayEnv } from "../context.ts";
 
 export const admin = new Hono<GatewayEnv>();

@@ -7,10 +7,10 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ErrorCode } from "../../../protocol/error-codes.ts";
 import { isValidRoomName } from "../../../protocol/paths.ts";
-import { isValidSub } from "../../auth/claims.ts";
-import { signAccessToken } from "../../auth/sign.ts";
-import { errorResponse } from "../../http-errors.ts";
-import { resolveRoom } from "../../routing.ts";
+import { isValidSub } from "../../core/auth/claims.ts";
+import { signAccessToken } from "../../core/auth/sign.ts";
+import { errorResponse } from "../../core/http-errors.ts";
+import { resolveRoom } from "../../core/routing.ts";
 import type { GatewayEnv } from "../context.ts";
 
 /** Lifetime of a demo token. */

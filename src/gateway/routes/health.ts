@@ -1,7 +1,7 @@
 /** Unauthenticated routes: `/healthz` and `/v1/regions` (CONTRACT.md §3). */
 import { Hono } from "hono";
 import { ErrorCode } from "../../../protocol/error-codes.ts";
-import { VERSION } from "../../version.ts";
+import { VERSION } from "../../core/version.ts";
 import type { GatewayEnv } from "../context.ts";
 
 export const health = new Hono<GatewayEnv>();

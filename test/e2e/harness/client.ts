@@ -4,7 +4,7 @@
  */
 import WebSocket from "ws";
 import { type MessageFrame, parseServerFrame, type ServerFrame, type WelcomeFrame } from "../../../protocol/messages.ts";
-import { signAccessToken } from "../../../src/auth/sign.ts";
+import { signAccessToken } from "../../../src/core/auth/sign.ts";
 import { TEST_SECRET } from "./server.ts";
 
 /** Mints an access token for the e2e secret. `ttl` in seconds; `claims` adds or overrides claims. */

@@ -1,4 +1,4 @@
-import { clampCloseReason, isSendableCloseCode } from "../protocol/close-codes.ts";
+import { clampCloseReason, isSendableCloseCode } from "../../protocol/close-codes.ts";
 
 /**
  * The one way the server closes a socket: never a reserved code (1005/1006/1015 are for

@@ -3,8 +3,10 @@
  * generation; each generation is its own object (`room`, then `room@1`, `room@2`, … after
  * migrations), created with its home as location hint. Gateways cache the anchor's answer per
  * isolate for a few seconds: a stale answer is harmless, because an old home forwards.
+ *
+ * The core never imports the Durable Objects: stubs are typed by the caller's own bindings
+ * (type parameters), so the gateway gets its room class's RPC types and the rooms get theirs.
  */
-import type { Room } from "../durable-objects/room/room.ts";
 import { ROUTE_CACHE_TTL_MS } from "./route-cache-ttl.ts";
 
 /** Where a room lives: its home region and object generation. */
@@ -13,12 +15,25 @@ export interface RoomTarget {
 	gen: number;
 }
 
+/** What routing needs of an anchor object: the room's current target. */
+export interface RoutingAnchor extends Rpc.DurableObjectBranded {
+	resolve(room: string, homeHint: string): Promise<RoomTarget>;
+}
+
+/** The bindings routing reads, typed by whoever holds them. */
+export interface RoomsBinding<R extends Rpc.DurableObjectBranded | undefined> {
+	ROOMS: DurableObjectNamespace<R>;
+}
+export interface AnchorsBinding<A extends RoutingAnchor> {
+	ANCHORS: DurableObjectNamespace<A>;
+}
+
 /** Object name of generation `gen` of `room` ('@' cannot occur in room names). */
 export function roomObjectName(room: string, gen: number): string {
 	return gen === 0 ? room : `${room}@${gen}`;
 }
 
-export function roomStub(env: Env, room: string, target: RoomTarget): DurableObjectStub<Room> {
+export function roomStub<R extends Rpc.DurableObjectBranded | undefined>(env: RoomsBinding<R>, room: string, target: RoomTarget): DurableObjectStub<R> {
 	const id = env.ROOMS.idFromName(roomObjectName(room, target.gen));
 	return env.ROOMS.get(id, { locationHint: target.home as DurableObjectLocationHint });
 }
@@ -40,7 +55,7 @@ const routeCache = new Map<string, { target: RoomTarget; until: number }>();
 const ROUTE_CACHE_MAX = 10_000;
 
 /** The anchor object of a room: one per room name, so there is no global hot spot. */
-export function anchorStub(env: Env, room: string) {
+export function anchorStub<A extends RoutingAnchor>(env: AnchorsBinding<A>, room: string): DurableObjectStub<A> {
 	return env.ANCHORS.get(env.ANCHORS.idFromName(room));
 }
 
@@ -48,7 +63,12 @@ export function anchorStub(env: Env, room: string) {
  * Resolves a room's current target (creating it, homed at `homeHint`, on first use) and
  * returns its stub. `fresh` skips the cache (after a migration through this gateway).
  */
-export async function resolveRoom(env: Env, room: string, homeHint: string, fresh = false): Promise<{ stub: DurableObjectStub<Room>; target: RoomTarget }> {
+export async function resolveRoom<R extends Rpc.DurableObjectBranded | undefined, A extends RoutingAnchor>(
+	env: RoomsBinding<R> & AnchorsBinding<A>,
+	room: string,
+	homeHint: string,
+	fresh = false,
+): Promise<{ stub: DurableObjectStub<R>; target: RoomTarget }> {
 	const now = Date.now();
 	const cached = fresh ? undefined : routeCache.get(room);
 	let target: RoomTarget;

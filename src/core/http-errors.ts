@@ -1,4 +1,4 @@
-import { ERROR_HTTP_STATUS, type ErrorBody, type ErrorCode } from "../protocol/error-codes.ts";
+import { ERROR_HTTP_STATUS, type ErrorBody, type ErrorCode } from "../../protocol/error-codes.ts";
 
 /** Builds the JSON error body of §3: `{"error":{"code","message"}}`. */
 export function errorBody(code: ErrorCode, message: string): ErrorBody {
