@@ -27,7 +27,8 @@ function workerDiagnostics(probeSource: string): string[] {
 		.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
 }
 
-describe("Worker code has no Node types", () => {
+// Each probe typechecks the whole Worker program: seconds of CPU, more on a loaded machine.
+describe("Worker code has no Node types", { timeout: 60_000 }, () => {
 	it("refuses Buffer, process and node: imports", () => {
 		const errors = workerDiagnostics(
 			[
