@@ -91,3 +91,15 @@ const ERROR_CODE_VALUES: ReadonlySet<string> = new Set(Object.values(ErrorCode))
 export function isErrorCode(value: unknown): value is ErrorCode {
 	return typeof value === "string" && ERROR_CODE_VALUES.has(value);
 }
+
+/**
+ * Codes an app's hook may refuse a publish with (CONTRACT.md §14): snake_case, at most 64
+ * characters. `rate_limited` and `room_moving` are reserved: the SDK re-sends on those, so an app
+ * answer spelled like them would retry a refused publish forever.
+ */
+const APP_ERROR_CODE = /^[a-z][a-z0-9_]{0,63}$/;
+const RESERVED_APP_CODES: ReadonlySet<string> = new Set([ErrorCode.RateLimited, ErrorCode.RoomMoving]);
+
+export function isAppErrorCode(value: unknown): value is string {
+	return typeof value === "string" && APP_ERROR_CODE.test(value) && !RESERVED_APP_CODES.has(value);
+}

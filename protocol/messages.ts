@@ -73,6 +73,14 @@ export interface ErrorFrame {
 	id?: string;
 }
 
+/** An `error` frame with an app's own code: an `onPublish` rejection (CONTRACT.md §14). */
+export interface AppErrorFrame {
+	type: "error";
+	code: string;
+	message: string;
+	id: string;
+}
+
 export interface AuthOkFrame {
 	type: "auth_ok";
 	exp: number;

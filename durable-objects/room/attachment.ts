@@ -37,6 +37,25 @@ export interface Attachment {
 	closedWith?: number;
 }
 
+/** A new connection's attachment: a full token bucket, no strikes, no refusals. */
+export function newAttachment(init: { session: string; sub: string; name: string; exp: number; mayPublish: boolean; at: number; tokens: number }): Attachment {
+	return {
+		v: ATTACHMENT_VERSION,
+		session: init.session,
+		sub: init.sub,
+		name: init.name,
+		exp: init.exp,
+		mayPublish: init.mayPublish,
+		connectedAt: init.at,
+		lastSeen: init.at,
+		tokens: init.tokens,
+		tokensAt: init.at,
+		strikes: [],
+		refusals: 0,
+		refusalsAt: 0,
+	};
+}
+
 function isNum(v: unknown): v is number {
 	return typeof v === "number" && Number.isFinite(v);
 }

@@ -16,7 +16,14 @@ export interface HistoryPage {
 	oldest: number | null;
 }
 
-export type PublishResult = { ok: true; seq: number; dup: boolean } | { ok: false; code: ErrorCode };
+/**
+ * An HTTP or server publish's answer. A refusal by baton carries one of its codes; a rejection by
+ * the app's `onPublish` carries the app's code and `rejected: true` (HTTP 422).
+ */
+export type PublishResult =
+	| { ok: true; seq: number; dup: boolean }
+	| { ok: false; code: ErrorCode; message?: string }
+	| { ok: false; code: string; message: string; rejected: true };
 
 export interface RoomStats {
 	room: string;

@@ -408,7 +408,7 @@ export async function expectErrorResponse(res: Response, status: number, code: E
 }
 
 /** The room's Durable Object stub (same id the gateway uses). */
-export function roomObject(room: string): DurableObjectStub<import("../../durable-objects/room/room.ts").Room> {
+export function roomObject(room: string): DurableObjectStub<import("../../src/index.ts").Room> {
 	return env.ROOMS.get(env.ROOMS.idFromName(room));
 }
 

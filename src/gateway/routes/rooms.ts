@@ -7,7 +7,7 @@ import { isValidClientId } from "../../../protocol/messages.ts";
 import { QueryParam } from "../../../protocol/paths.ts";
 import { mayPublish } from "../../core/auth/roles.ts";
 import { isRegion } from "../../core/config.ts";
-import { errorResponse, RETRY_IN_HEADER } from "../../core/http-errors.ts";
+import { errorResponse, publishRefusal, RETRY_IN_HEADER } from "../../core/http-errors.ts";
 import { CONNECT_HEADER, type ConnectInfo, encodeConnectInfo } from "../../core/internal.ts";
 import { resolveRoom } from "../../core/routing.ts";
 import { type Authorization, authorizeRoomRequest } from "../authorize.ts";
@@ -119,6 +119,6 @@ rooms.post("/v1/rooms/:room/messages", async (c) => {
 	if (id !== undefined && !isValidClientId(id)) return errorResponse(ErrorCode.BadRequest, "id must be a string of 1-64 characters");
 	const { stub } = await resolveRoom(c.env, room, c.get("region"));
 	const result = await stub.publish(room, auth.claims.sub, id ?? null, data, c.get("region"));
-	if (!result.ok) return errorResponse(result.code, "the room is moving; publish again shortly", { headers: { "Retry-After": "1" } });
+	if (!result.ok) return publishRefusal(result);
 	return c.json({ seq: result.seq }, 200, { "X-Baton-Dup": String(result.dup) });
 });

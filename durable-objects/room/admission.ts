@@ -1,0 +1,58 @@
+/**
+ * Whether an authenticated upgrade may become a connection of this room (CONTRACT.md §9 "which
+ * refusal wins": forbidden (ban) → room_full → room_moving). The gateway turns a refusal into an
+ * in-band close (§3 "Refusing an upgrade").
+ */
+import { ErrorCode } from "../../protocol/error-codes.ts";
+import { errorResponse, RETRY_IN_HEADER } from "../../src/core/http-errors.ts";
+import { sessionTag } from "./sockets.ts";
+import type { RoomState } from "./state.ts";
+
+/** `retryIn` of a refused upgrade: a base plus a spread, so refused clients do not return together. */
+const ROOM_FULL_RETRY = { baseMs: 1000, spreadMs: 4000 };
+const ROOM_MOVING_RETRY = { baseMs: 500, spreadMs: 1000 };
+const retryInFrom = (r: { baseMs: number; spreadMs: number }) => r.baseMs + Math.floor(Math.random() * r.spreadMs);
+
+export interface Refusal {
+	code: ErrorCode;
+	message: string;
+	retryIn?: number;
+}
+
+/** Who is asking: the sub, and the session its resume token names (checked by the gateway). */
+export interface Candidate {
+	sub: string;
+	resumeSession: string | null;
+}
+
+/**
+ * The admission decision, in §9's order: a ban, then the app's `onConnect` (`consult`, null when
+ * the room has none), then capacity and the migration freeze — read after the hook's await, so
+ * they hold for the moment the connection is made. Null admits.
+ */
+export async function admit(state: RoomState, who: Candidate, consult: (() => Promise<Refusal | null>) | null): Promise<Refusal | null> {
+	if (state.bans.isBanned(who.sub, Date.now())) return { code: ErrorCode.Forbidden, message: "access to this room is revoked" };
+	const refused = consult === null ? null : await consult();
+	return refused ?? refuseForRoom(state, who, Date.now());
+}
+
+function refuseForRoom(state: RoomState, who: Candidate, now: number): Refusal | null {
+	const replacing = who.resumeSession !== null && state.sockets.openCount(sessionTag(who.resumeSession)) > 0;
+	if (state.sockets.openCount() - (replacing ? 1 : 0) >= state.config.maxConnectionsPerRoom) {
+		return { code: ErrorCode.RoomFull, message: "the room is full", retryIn: retryInFrom(ROOM_FULL_RETRY) };
+	}
+	// While a migration copies this room, a session created here would miss the copy and be
+	// unknown at the next home (its client would come back as a stranger). New sessions are
+	// told to retry shortly (1013); sessions that exist here, and so are in the copy, resume.
+	if (state.moving && !(who.resumeSession !== null && state.sessions.isResumable(who.resumeSession, who.sub, now))) {
+		return { code: ErrorCode.RoomMoving, message: "the room is moving to another region", retryIn: retryInFrom(ROOM_MOVING_RETRY) };
+	}
+	return null;
+}
+
+/** A refused upgrade as the gateway expects it: the JSON error plus the `retryIn` to close with. */
+export function refusalResponse(refusal: Refusal): Response {
+	if (refusal.retryIn === undefined) return errorResponse(refusal.code, refusal.message);
+	const retryIn = refusal.retryIn;
+	return errorResponse(refusal.code, refusal.message, { headers: { [RETRY_IN_HEADER]: String(retryIn), "Retry-After": String(Math.ceil(retryIn / 1000)) } });
+}

@@ -1,0 +1,238 @@
+/**
+ * The room Durable Object, as wiring only: each runtime entry point (fetch for the upgrade, RPC
+ * for the HTTP routes and migrations, webSocketMessage/Close/Error, alarm) calls the module that
+ * decides (admission, connect, inbound, publish, alarm, move, …) once and applies its result once.
+ * Sockets are accepted with `ctx.acceptWebSocket` so the object can hibernate while they stay
+ * open; everything about a connection lives in its attachment or in SQLite.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { CloseCode } from "../../protocol/close-codes.ts";
+import { ErrorCode } from "../../protocol/error-codes.ts";
+import { PING, PONG, PROTOCOL, type PresenceEntry, type PublishFrame } from "../../protocol/messages.ts";
+import { verifyResumeToken } from "../../src/core/auth/resume-token.ts";
+import { BindingName, namespaceOf } from "../../src/core/bindings.ts";
+import { errorResponse } from "../../src/core/http-errors.ts";
+import { CONNECT_HEADER, decodeConnectInfo } from "../../src/core/internal.ts";
+import { log } from "../../src/core/log.ts";
+import { type RoomTarget, roomStub } from "../../src/core/routing.ts";
+import { admit, refusalResponse } from "./admission.ts";
+import { AlarmClock } from "./alarm.ts";
+import { type Attachment, liveAttachment, writeAttachment } from "./attachment.ts";
+import { openConnection } from "./connect.ts";
+import { Disconnects } from "./disconnect.ts";
+import { HOOK_TIMEOUT_MS } from "./hooks.ts";
+import { readInbound } from "./inbound.ts";
+import { tokenDeadline } from "./liveness.ts";
+import { MetaKey } from "./meta.ts";
+import { completeMove, freeze, importBegin, importFinish, movedTo, unfreeze } from "./move.ts";
+import { presenceFrame } from "./presence.ts";
+import { PublishPipeline, publishResult, socketReply } from "./publish.ts";
+import { ConnectionQueue } from "./publish-queue.ts";
+import { historyPage, roomInfo, roomStats } from "./reports.ts";
+import { resumeKey } from "./resume-key.ts";
+import { RoomState } from "./state.ts";
+import { refreshToken } from "./token-refresh.ts";
+import { exportPage, importPage, type TransferPage, type TransferRow, type TransferTable } from "./transfer.ts";
+import type { HistoryPage, PublishResult, RoomInfo, RoomStats } from "./types.ts";
+
+export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
+	readonly #state: RoomState;
+	readonly #disconnects: Disconnects;
+	readonly #clock: AlarmClock;
+	readonly #publishes: PublishPipeline;
+	readonly #queue = new ConnectionQueue();
+
+	constructor(ctx: DurableObjectState, env: E) {
+		super(ctx, env);
+		const state = new RoomState(ctx, env);
+		this.#state = state;
+		this.#disconnects = new Disconnects(state);
+		this.#clock = new AlarmClock(state, this.#disconnects);
+		this.#publishes = new PublishPipeline(state, null, HOOK_TIMEOUT_MS);
+		state.counters.countWakeup();
+		// One line per construction: evictions (hibernation) show up as a new wake with sockets open.
+		log.info("room_wake", { room: state.meta.getString(MetaKey.Room), wakeups: state.counters.wakeups(), sockets: ctx.getWebSockets().length });
+		// The runtime answers `ping` itself: a room whose clients only ping is never woken for it.
+		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+		this.#disconnects.reconcile(Date.now());
+	}
+
+	/** True while a migration freezes the room: app code must not write then (its writes may not move). */
+	get moving(): boolean {
+		return this.#state.moving;
+	}
+
+	/** The current home of a room that moved away: every call is forwarded there (CONTRACT.md §8). */
+	#forward(): DurableObjectStub<BatonRoom<unknown>> | null {
+		const target = movedTo(this.#state);
+		return target === null ? null : roomStub({ ROOMS: namespaceOf<BatonRoom<unknown>>(this.env, BindingName.Rooms) }, this.#state.roomName, target);
+	}
+
+	// ---------------------------------------------------------------- connect
+
+	override async fetch(request: Request): Promise<Response> {
+		const forward = this.#forward();
+		if (forward !== null) return forward.fetch(request);
+		const info = decodeConnectInfo(request.headers.get(CONNECT_HEADER));
+		if (info === null || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+			return errorResponse(ErrorCode.NotFound, "rooms are reached through the gateway");
+		}
+		const state = this.#state;
+		state.identify(info.room, info.homeHint);
+		const key = resumeKey(this.ctx.storage.sql, state.config.jwtSecret);
+		// A resume token that does not verify (altered, another room or sub) starts a fresh session (§4).
+		const resumeSession = info.resume === null ? null : await verifyResumeToken(info.resume, key, { room: info.room, sub: info.sub });
+		const refused = await admit(state, { sub: info.sub, resumeSession }, null);
+		if (refused !== null) return refusalResponse(refused);
+		const opened = await openConnection(state, this.#disconnects, info, resumeSession, key);
+		await this.#clock.armForNewSocket(opened.at, info.exp);
+		return new Response(null, { status: 101, webSocket: opened.client, headers: info.subprotocol ? { "Sec-WebSocket-Protocol": PROTOCOL } : {} });
+	}
+
+	// ---------------------------------------------------------------- frames
+
+	override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+		const a = liveAttachment(ws);
+		if (a === null) return;
+		const inbound = readInbound(a, message, Date.now(), this.#state.config.maxMessageBytes);
+		if (inbound.kind === "close") return this.#disconnects.close(ws, a, inbound.code, inbound.reason);
+		if (inbound.kind === "publish") {
+			// Queued behind an earlier publish of this socket: save what this frame changed now.
+			if (this.#queue.busy(ws)) writeAttachment(ws, a);
+			return this.#queue.run(ws, (deferred) => this.#publishFromSocket(ws, inbound.frame, deferred ? liveAttachment(ws) : a));
+		}
+		writeAttachment(ws, a);
+		if (inbound.kind === "error") return this.#state.sockets.send(ws, inbound.frame);
+		const exp = await refreshToken(this.#state, ws, inbound.token);
+		if (exp !== null) await this.#clock.armBy(tokenDeadline(exp), Date.now());
+	}
+
+	#publishFromSocket(ws: WebSocket, frame: PublishFrame, a: Attachment | null): void | Promise<void> {
+		if (a === null) return;
+		const input = {
+			source: "socket",
+			scope: a.session,
+			id: frame.id,
+			from: a.sub,
+			data: frame.data,
+			connection: { attachment: a, save: () => writeAttachment(ws, a) },
+		} as const;
+		const outcome = this.#publishes.run(input, Date.now());
+		const answer = (reply: ReturnType<typeof socketReply>) =>
+			"close" in reply ? this.#disconnects.close(ws, a, reply.close.code, reply.close.reason) : this.#state.sockets.send(ws, reply.frame);
+		if (outcome instanceof Promise) return outcome.then((o) => answer(socketReply(frame.id, o)));
+		answer(socketReply(frame.id, outcome));
+	}
+
+	override async webSocketClose(ws: WebSocket, code: number, _reason: string, _wasClean: boolean): Promise<void> {
+		this.#disconnects.peerClosed(ws, code);
+		await this.#clock.settleAfterClose(Date.now());
+	}
+
+	override async webSocketError(ws: WebSocket, _error: unknown): Promise<void> {
+		this.#disconnects.gone(ws, CloseCode.Abnormal);
+		await this.#clock.settleAfterClose(Date.now());
+	}
+
+	// ---------------------------------------------------------------- alarm
+
+	override async alarm(): Promise<void> {
+		const leaves = await this.#clock.run(Date.now());
+		for (const leave of leaves) this.#state.sockets.broadcast(presenceFrame("leave", leave));
+	}
+
+	// ---------------------------------------------------------------- RPC (HTTP routes)
+
+	/** `GET /v1/rooms/:room`. */
+	async info(room: string): Promise<RoomInfo> {
+		const forward = this.#forward();
+		if (forward !== null) return forward.info(room);
+		this.#state.identify(room, null);
+		return roomInfo(this.#state, room);
+	}
+
+	/** `GET /v1/rooms/:room/messages`. */
+	async history(room: string, after: number, limit: number): Promise<HistoryPage> {
+		const forward = this.#forward();
+		if (forward !== null) return forward.history(room, after, limit);
+		this.#state.identify(room, null);
+		return historyPage(this.#state, after, limit);
+	}
+
+	/** `POST /v1/rooms/:room/messages`: dedupe scope is the sub, as (sub, id). */
+	async publish(room: string, sub: string, id: string | null, data: unknown, homeHint: string): Promise<PublishResult> {
+		const forward = this.#forward();
+		if (forward !== null) return forward.publish(room, sub, id, data, homeHint);
+		this.#state.identify(room, homeHint);
+		const input = { source: "http", scope: `http:${sub}`, id: id ?? crypto.randomUUID(), from: sub, data } as const;
+		return publishResult(await this.#publishes.run(input, Date.now()));
+	}
+
+	/** Admin drain: every socket gets 1012 with a `retryIn` spread over the drain window. */
+	async drain(room: string): Promise<{ closed: number }> {
+		const forward = this.#forward();
+		if (forward !== null) return forward.drain(room);
+		this.#state.identify(room, null);
+		const { closed, windowMs } = this.#disconnects.drain();
+		await this.#clock.disarmIfEmpty();
+		log.info("drain", { room, closed, windowMs });
+		return { closed };
+	}
+
+	/** Admin kick: closes every connection of `sub` with 4003; with `banSeconds`, refuses it until then. */
+	async kick(room: string, sub: string, banSeconds: number | null): Promise<{ closed: number }> {
+		const forward = this.#forward();
+		if (forward !== null) return forward.kick(room, sub, banSeconds);
+		this.#state.identify(room, null);
+		if (banSeconds !== null && banSeconds > 0) this.#state.bans.ban(sub, Date.now() + banSeconds * 1000);
+		const closed = this.#disconnects.closeSub(sub, CloseCode.Forbidden, { code: ErrorCode.Forbidden });
+		await this.#clock.disarmIfEmpty();
+		log.info("kick", { room, sub, closed });
+		return { closed };
+	}
+
+	/** Admin stats (CONTRACT.md §3, §9). */
+	async stats(room: string): Promise<RoomStats> {
+		const forward = this.#forward();
+		if (forward !== null) return forward.stats(room);
+		this.#state.identify(room, null);
+		return roomStats(this.#state, room);
+	}
+
+	// ---------------------------------------------------------------- migration (CONTRACT.md §8, run by the anchor)
+
+	async freeze(room: string): Promise<{ seq: number }> {
+		return freeze(this.#state, room);
+	}
+
+	async unfreeze(): Promise<void> {
+		unfreeze(this.#state);
+	}
+
+	async exportTable(table: TransferTable, cursor: number): Promise<TransferPage> {
+		return exportPage(this.ctx.storage.sql, table, cursor);
+	}
+
+	async importBegin(room: string, home: string, gen: number): Promise<void> {
+		importBegin(this.#state, room, home, gen);
+	}
+
+	async importTable(table: TransferTable, rows: TransferRow[]): Promise<void> {
+		this.ctx.storage.transactionSync(() => importPage(this.ctx.storage.sql, table, rows));
+	}
+
+	async importFinish(seq: number): Promise<void> {
+		importFinish(this.#state, seq);
+	}
+
+	async completeMove(target: RoomTarget): Promise<{ moved: number }> {
+		const moved = completeMove(this.#state, this.#disconnects, target);
+		await this.#clock.disarmIfEmpty();
+		return moved;
+	}
+
+	/** Who is present, for tests and the info route. */
+	presenceList(): PresenceEntry[] {
+		return this.#state.presence.list();
+	}
+}

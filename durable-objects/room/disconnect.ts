@@ -1,0 +1,82 @@
+/**
+ * How connections end: the one server-side close path (counted, marked in the attachment, cleaned
+ * up once), the peer's close or failure, and what a socket's end starts — the session's resume
+ * window and its sub's presence grace, once the last socket of each is gone.
+ */
+import { CloseCode } from "../../protocol/close-codes.ts";
+import { log } from "../../src/core/log.ts";
+import { closeSocket } from "../../src/core/socket-close.ts";
+import { type Attachment, readAttachment, writeAttachment } from "./attachment.ts";
+import { sessionTag, subTag } from "./sockets.ts";
+import type { RoomState } from "./state.ts";
+
+export class Disconnects {
+	constructor(private readonly state: RoomState) {}
+
+	/** The one server-side close path: counts the code, marks the socket, cleans up once. */
+	close(ws: WebSocket, a: Attachment, code: CloseCode, reason: object): void {
+		a.closedWith = code;
+		writeAttachment(ws, a);
+		this.state.counters.countClose(code);
+		closeSocket(ws, code, reason);
+		this.afterClose(a, Date.now());
+		log.info("close", { room: this.state.roomName, session: a.session, code });
+	}
+
+	/** The peer closed: clean up, and complete its closing handshake unless the room started it. */
+	peerClosed(ws: WebSocket, code: number): void {
+		const serverClosed = readAttachment(ws)?.closedWith !== undefined;
+		this.gone(ws, code);
+		// A no-op where the runtime already answered the close.
+		if (!serverClosed) closeSocket(ws, code === 1005 || code === 1006 ? CloseCode.Normal : code);
+	}
+
+	/** The peer closed or the socket failed: clean up once, whichever event came first. */
+	gone(ws: WebSocket, code: number): void {
+		const a = readAttachment(ws);
+		if (a === null || a.closedWith !== undefined) return;
+		a.closedWith = code;
+		writeAttachment(ws, a);
+		this.afterClose(a, Date.now());
+		log.info("disconnect", { room: this.state.roomName, session: a.session, code });
+	}
+
+	/** Session resume window and presence grace start when a session's / sub's last socket goes. */
+	private afterClose(a: Attachment, now: number): void {
+		const { sockets, sessions, presence, config } = this.state;
+		if (sockets.live(sessionTag(a.session)).length === 0) sessions.markDisconnected(a.session, now + config.resumeWindowMs);
+		if (sockets.live(subTag(a.sub)).length === 0) presence.depart(a.sub, now + config.heartbeatIntervalMs);
+	}
+
+	/**
+	 * After a crash the runtime drops sockets without close events: sessions and presence rows
+	 * that still say "connected" but have no socket are closed out here, on every construction.
+	 */
+	reconcile(now: number): void {
+		const { sockets, sessions, presence, config } = this.state;
+		for (const session of sessions.connectedSessions()) {
+			if (sockets.live(sessionTag(session)).length === 0) sessions.markDisconnected(session, now + config.resumeWindowMs);
+		}
+		for (const entry of presence.list()) {
+			if (sockets.live(subTag(entry.sub)).length === 0) presence.depart(entry.sub, now + config.heartbeatIntervalMs);
+		}
+	}
+
+	/** Admin drain: every socket gets 1012 with a `retryIn` spread over the drain window. */
+	drain(): { closed: number; windowMs: number } {
+		const live = this.state.sockets.live();
+		const windowMs = Math.min(this.state.config.drainWindowMs, Math.max(1000, live.length * 10));
+		live.forEach(([ws, a], i) => {
+			const retryIn = Math.floor((windowMs * (i + Math.random())) / Math.max(1, live.length));
+			this.close(ws, a, CloseCode.ServiceRestart, { retryIn });
+		});
+		return { closed: live.length, windowMs };
+	}
+
+	/** Closes every connection of `sub` with `code` (admin kick: 4003). */
+	closeSub(sub: string, code: CloseCode, reason: object): number {
+		const live = this.state.sockets.live(subTag(sub));
+		for (const [ws, a] of live) this.close(ws, a, code, reason);
+		return live.length;
+	}
+}

@@ -1,0 +1,174 @@
+/**
+ * The one publish pipeline, for socket, HTTP and server publishes alike (CONTRACT.md §5, §9, §14):
+ *
+ *   dedupe → freeze → rate → roles → in-flight → onPublish (bounded) → dedupe + freeze again →
+ *   append → broadcast
+ *
+ * and the caller answers with the outcome (ack, error frame or HTTP result). Without an
+ * `onPublish` hook it runs without an await, so a publish is decided and stored in one event.
+ * With one, the await lets other events in — another copy of the same id, a freeze — hence the
+ * in-flight map (a re-sent id waits for its first copy's outcome) and the second checks at append
+ * time. A connection's publishes reach this one at a time (publish-queue.ts).
+ */
+import { CloseCode } from "../../protocol/close-codes.ts";
+import { ErrorCode } from "../../protocol/error-codes.ts";
+import { type AppErrorFrame, MessageType, type ServerFrame } from "../../protocol/messages.ts";
+import { log } from "../../src/core/log.ts";
+import type { Attachment } from "./attachment.ts";
+import { badRejection, type PublishDecision, type PublishingMessage, type PublishSource, rejectionOf, runHook } from "./hooks.ts";
+import { countRefusal, noteRateOutcome, type RateSettings, takePublishToken, waitsBehindRefused } from "./rate-limit.ts";
+import type { RoomState } from "./state.ts";
+import type { PublishResult } from "./types.ts";
+
+export interface PublishInput {
+	source: PublishSource;
+	/** Dedupe scope: the session (socket), `http:<sub>` or `server:<from>`. */
+	scope: string;
+	id: string;
+	/** The publisher, as `from` in the stored message. */
+	from: string;
+	data: unknown;
+	/** A socket publish's connection: its rate state is checked, updated and saved before any await. */
+	connection?: { attachment: Attachment; save: () => void };
+}
+
+export type PublishOutcome =
+	| { kind: "stored"; seq: number }
+	| { kind: "dup"; seq: number }
+	/** Refused by baton: `room_moving`, `rate_limited`, `forbidden`, `internal`. */
+	| { kind: "refused"; code: ErrorCode; message: string }
+	/** Refused by the app's `onPublish` with its own code. */
+	| { kind: "rejected"; code: string; message: string }
+	/** The connection exceeded its refusals: it is closed (4009). */
+	| { kind: "cut"; code: CloseCode; reason: object };
+
+export type PublishHook = (msg: PublishingMessage) => PublishDecision | Promise<PublishDecision>;
+
+const MOVING: PublishOutcome = { kind: "refused", code: ErrorCode.RoomMoving, message: "the room is moving; publish again after reconnecting" };
+const FORBIDDEN: PublishOutcome = { kind: "refused", code: ErrorCode.Forbidden, message: "the token may not publish in this room" };
+const INTERNAL: PublishOutcome = { kind: "refused", code: ErrorCode.Internal, message: "the publish could not be processed" };
+/** A rejection's message is app text: bounded, like everything a room sends. */
+const MAX_REJECT_MESSAGE = 512;
+
+export class PublishPipeline {
+	/** Publishes in their hook, by dedupe key: a copy arriving meanwhile waits for the first's outcome. */
+	readonly #inFlight = new Map<string, Promise<PublishOutcome>>();
+
+	constructor(
+		private readonly state: RoomState,
+		private readonly hook: PublishHook | null,
+		private readonly hookTimeoutMs: number,
+	) {}
+
+	private get rate(): RateSettings {
+		return { perSec: this.state.config.rateLimitPerSec, burst: this.state.config.rateLimitBurst };
+	}
+
+	/** Runs a publish through the pipeline; synchronous unless the room has an `onPublish` hook. */
+	run(input: PublishInput, now: number): PublishOutcome | Promise<PublishOutcome> {
+		const early = this.check(input, now);
+		input.connection?.save();
+		if (early !== null) return early;
+		if (this.hook === null) return this.commit(input, input.data, now);
+		const key = `${input.scope}\n${input.id}`;
+		const first = this.#inFlight.get(key);
+		if (first !== undefined) return first.then((o) => (o.kind === "stored" ? { kind: "dup", seq: o.seq } : o));
+		const decided = this.decide(input, this.hook);
+		this.#inFlight.set(key, decided);
+		void decided.finally(() => this.#inFlight.delete(key));
+		return decided;
+	}
+
+	/** Dedupe, freeze, rate, roles: the checks that need no hook. Null lets the publish on. */
+	private check(input: PublishInput, now: number): PublishOutcome | null {
+		const dupSeq = this.state.log.findDuplicate(input.scope, input.id);
+		if (dupSeq !== null) return { kind: "dup", seq: dupSeq };
+		if (this.state.moving) return MOVING;
+		const a = input.connection?.attachment;
+		if (a === undefined) return null;
+		const waits = waitsBehindRefused(a, input.id, now);
+		const accepted = !waits && takePublishToken(a, now, this.rate);
+		noteRateOutcome(a, input.id, accepted, waits, now);
+		if (!accepted) {
+			if (countRefusal(a, now, this.rate)) return { kind: "cut", code: CloseCode.RateLimited, reason: { code: ErrorCode.RateLimited } };
+			return { kind: "refused", code: ErrorCode.RateLimited, message: "publish rate exceeded" };
+		}
+		// A read-only token (its `publish` claim lacks this room): refused, not a protocol error (§11).
+		// HTTP publishes are checked by the gateway, which holds the token.
+		return a.mayPublish ? null : FORBIDDEN;
+	}
+
+	/** Asks `onPublish`, then stores what it decided. Never rejects: a failing hook fails the publish. */
+	private async decide(input: PublishInput, hook: PublishHook): Promise<PublishOutcome> {
+		const msg: PublishingMessage = { room: this.state.roomName, sub: input.from, id: input.id, data: input.data, source: input.source };
+		const outcome = await runHook("onPublish", msg.room, this.hookTimeoutMs, () => hook(msg));
+		if (!outcome.ok) return INTERNAL;
+		const reject = rejectionOf(outcome.value);
+		if (reject !== null) {
+			const bad = badRejection(reject);
+			if (bad !== null) return this.unusable(msg.room, bad);
+			return { kind: "rejected", code: reject.code, message: reject.message.slice(0, MAX_REJECT_MESSAGE) };
+		}
+		const value: unknown = outcome.value;
+		if (typeof value !== "object" || value === null || !("data" in value)) return this.commit(input, input.data, Date.now());
+		const data = this.storable(value.data);
+		return data.ok ? this.commit(input, data.value, Date.now()) : this.unusable(msg.room, data.reason);
+	}
+
+	/** Data from a hook, as it will be stored and replayed: JSON, within MAX_MESSAGE_BYTES. */
+	private storable(data: unknown): { ok: true; value: unknown } | { ok: false; reason: string } {
+		let text: string | undefined;
+		try {
+			text = JSON.stringify(data);
+		} catch {
+			text = undefined;
+		}
+		if (text === undefined) return { ok: false, reason: "data is not JSON" };
+		if (new TextEncoder().encode(text).length > this.state.config.maxMessageBytes) return { ok: false, reason: "data is over MAX_MESSAGE_BYTES" };
+		return { ok: true, value: JSON.parse(text) as unknown };
+	}
+
+	private unusable(room: string, reason: string): PublishOutcome {
+		log.warn("hook_failed", { room, hook: "onPublish", reason: "bad_answer", error: reason });
+		return INTERNAL;
+	}
+
+	/** Appends and broadcasts: the dedupe (inside `append`) and the freeze are checked again here. */
+	private commit(input: PublishInput, data: unknown, now: number): PublishOutcome {
+		if (this.state.moving) return MOVING;
+		const result = this.state.log.append({ scope: input.scope, id: input.id, from: input.from, data, now });
+		if (result.frame === undefined) return { kind: "dup", seq: result.seq };
+		this.state.sockets.broadcast(result.frame);
+		return { kind: "stored", seq: result.seq };
+	}
+}
+
+/** How a socket publish is answered: one frame carrying its id, or the connection's close. */
+export function socketReply(id: string, o: PublishOutcome): { frame: ServerFrame | AppErrorFrame } | { close: { code: CloseCode; reason: object } } {
+	switch (o.kind) {
+		case "stored":
+		case "dup":
+			return { frame: { type: MessageType.Ack, id, seq: o.seq, dup: o.kind === "dup" } };
+		case "refused":
+		case "rejected":
+			return { frame: { type: MessageType.Error, code: o.code, message: o.message, id } };
+		case "cut":
+			return { close: { code: o.code, reason: o.reason } };
+	}
+}
+
+/** How an HTTP or server publish is answered (the gateway maps a refusal to its status). */
+export function publishResult(o: PublishOutcome): PublishResult {
+	switch (o.kind) {
+		case "stored":
+		case "dup":
+			return { ok: true, seq: o.seq, dup: o.kind === "dup" };
+		case "refused":
+			return { ok: false, code: o.code, message: o.message };
+		case "rejected":
+			return { ok: false, code: o.code, message: o.message, rejected: true };
+		case "cut":
+			// Only a connection can be cut; an HTTP publish is never rate limited per connection.
+			return { ok: false, code: ErrorCode.RateLimited, message: "publish rate exceeded" };
+	}
+}

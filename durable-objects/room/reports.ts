@@ -1,0 +1,32 @@
+/** What the room's read-only RPCs answer (CONTRACT.md §3, §9): room info, history pages, admin stats. */
+import type { RoomState } from "./state.ts";
+import type { HistoryPage, RoomInfo, RoomStats } from "./types.ts";
+
+/** `GET /v1/rooms/:room`. */
+export function roomInfo(state: RoomState, room: string): RoomInfo {
+	return { room, home: state.home, seq: state.log.head(), connections: state.sockets.live().length, presence: state.presence.list() };
+}
+
+/** `GET /v1/rooms/:room/messages`. */
+export function historyPage(state: RoomState, after: number, limit: number): HistoryPage {
+	return { messages: state.log.range(after, limit), seq: state.log.head(), oldest: state.log.oldest() };
+}
+
+/** Admin stats. */
+export async function roomStats(state: RoomState, room: string): Promise<RoomStats> {
+	const now = Date.now();
+	const { log, counters } = state;
+	return {
+		room,
+		home: state.home,
+		seq: log.head(),
+		oldest: log.oldest(),
+		connections: state.sockets.live().length,
+		sessions: state.sessions.countAlive(now),
+		wakeups: counters.wakeups(),
+		alarmRuns: counters.alarmRuns(),
+		alarm: await state.ctx.storage.getAlarm(),
+		closes: counters.closes(),
+		heartbeatTimeouts: counters.heartbeatTimeouts(),
+	};
+}

@@ -1,0 +1,61 @@
+/**
+ * Everything a room knows, opened once per construction: its configuration and the stores behind
+ * it (SQLite tables, sockets). The decision modules (admission, publish, alarm, …) take this and
+ * nothing else, so each reads the same facts the same way.
+ */
+import { configEnv } from "../../src/core/bindings.ts";
+import { type Config, readConfig } from "../../src/core/config.ts";
+import { Bans } from "./bans.ts";
+import { MessageLog } from "./message-log.ts";
+import { Meta, MetaKey } from "./meta.ts";
+import { Presence } from "./presence.ts";
+import { applySchema } from "./schema.ts";
+import { Sessions } from "./sessions.ts";
+import { RoomSockets } from "./sockets.ts";
+import { RoomCounters } from "./stats.ts";
+
+export class RoomState {
+	readonly config: Config;
+	readonly meta: Meta;
+	readonly log: MessageLog;
+	readonly sessions: Sessions;
+	readonly presence: Presence;
+	readonly bans: Bans;
+	readonly counters: RoomCounters;
+	readonly sockets: RoomSockets;
+
+	constructor(
+		readonly ctx: DurableObjectState,
+		env: unknown,
+	) {
+		this.config = readConfig(configEnv(env));
+		const sql = ctx.storage.sql;
+		applySchema(sql);
+		this.meta = new Meta(sql);
+		this.log = new MessageLog(ctx.storage, this.meta, this.config.historyLimit);
+		this.sessions = new Sessions(sql);
+		this.presence = new Presence(sql);
+		this.bans = new Bans(sql);
+		this.counters = new RoomCounters(sql);
+		this.sockets = new RoomSockets(ctx);
+	}
+
+	get roomName(): string {
+		return this.meta.getString(MetaKey.Room) ?? "";
+	}
+
+	get home(): string {
+		return this.meta.getString(MetaKey.Home) ?? this.config.region ?? this.config.regions[0] ?? "wnam";
+	}
+
+	/** True while a migration freezes the room (CONTRACT.md §8, §14 `this.moving`). */
+	get moving(): boolean {
+		return this.meta.getNumber(MetaKey.Moving) !== null;
+	}
+
+	/** Records the room's name and, for a new room, its home (first contact wins). */
+	identify(room: string, homeHint: string | null): void {
+		if (this.meta.getString(MetaKey.Room) === null) this.meta.set(MetaKey.Room, room);
+		if (homeHint !== null && this.meta.getString(MetaKey.Home) === null) this.meta.set(MetaKey.Home, homeHint);
+	}
+}
