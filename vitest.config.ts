@@ -15,7 +15,11 @@ export default defineConfig({
 				plugins: [
 					cloudflareTest({
 						wrangler: { configPath: "./wrangler.toml" },
+						// The repo's Worker plus a room class with test hooks (test/fixtures/test-rooms.ts), bound
+						// as ROOMS: rooms without a hook scenario behave exactly like the repo's own `Room`.
+						main: "./test/workers/worker.ts",
 						miniflare: {
+							durableObjects: { ROOMS: { className: "TestRoom", useSQLite: true } },
 							bindings: {
 								BATON_JWT_SECRET: "test-secret-0123456789abcdef0123456789abcdef",
 								BATON_ADMIN_TOKEN: "test-admin-token",

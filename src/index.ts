@@ -1,12 +1,11 @@
 /**
  * The Worker entry: the Hono gateway as `fetch`, and the Durable Object classes. The repo's own
- * room is a consumer of the server API, like any app's: it extends `BatonRoom` and adds nothing.
+ * Worker is a consumer of the server API like any app: its room extends `BatonRoom` and adds
+ * nothing.
  */
-import { BatonRoom } from "../durable-objects/room/baton-room.ts";
-import { createGateway } from "./gateway/app.ts";
+import { BatonRoom, createGateway } from "../server/index.ts";
 
-export { RoomAnchor } from "../durable-objects/anchor/anchor.ts";
-export { RoomRegistry } from "../durable-objects/registry/registry.ts";
+export { RoomAnchor, RoomRegistry } from "../server/index.ts";
 
 export class Room extends BatonRoom<Env> {}
 

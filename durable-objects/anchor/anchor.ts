@@ -12,10 +12,12 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { ErrorCode } from "../../protocol/error-codes.ts";
-import { type ConfigEnv, ConfigName, readConfig } from "../../src/core/config.ts";
+import { BindingName, configEnv, namespaceOf } from "../../src/core/bindings.ts";
+import { ConfigName, readConfig } from "../../src/core/config.ts";
 import { log } from "../../src/core/log.ts";
 import { type RoomTarget, roomStub } from "../../src/core/routing.ts";
 import { registryStub } from "../registry/registry.ts";
+import type { BatonRoom } from "../room/baton-room.ts";
 import { TRANSFER_TABLES } from "../room/transfer.ts";
 
 /** How soon a crashed migration is recovered by the anchor's alarm. */
@@ -44,16 +46,33 @@ interface RouteRow {
 
 export type MigrateResult = { ok: true; from: string; to: string; seq: number; moved: number } | { ok: false; code: ErrorCode };
 
-export class RoomAnchor extends DurableObject<Env> {
+/**
+ * The per-room anchor Durable Object: where each room lives, and its migrations. An app exports
+ * it unchanged and binds it as `ANCHORS` (with SQLite storage).
+ *
+ * @example
+ * // src/index.ts
+ * export { RoomAnchor } from "baton-rooms/server";
+ * // wrangler.toml
+ * // [[durable_objects.bindings]]
+ * // name = "ANCHORS"
+ * // class_name = "RoomAnchor"
+ */
+export class RoomAnchor extends DurableObject<unknown> {
 	/** In-memory only: a migration this instance is running right now (a crash forgets it, on purpose). */
 	private running: Promise<unknown> | null = null;
 
-	constructor(ctx: DurableObjectState, env: Env) {
+	constructor(ctx: DurableObjectState, env: unknown) {
 		super(ctx, env);
 		ctx.storage.sql.exec(
 			`CREATE TABLE IF NOT EXISTS route (id INTEGER PRIMARY KEY CHECK (id = 1), room TEXT NOT NULL, home TEXT NOT NULL, gen INTEGER NOT NULL,
 			 max_gen INTEGER NOT NULL DEFAULT 0, mig_from TEXT, mig_from_gen INTEGER, mig_to TEXT, mig_gen INTEGER, mig_phase TEXT, touched_at INTEGER NOT NULL)`,
 		);
+	}
+
+	/** Generation `target` of `room`: the room classes share one binding, whatever the app calls its class. */
+	private roomStub(room: string, target: RoomTarget): DurableObjectStub<BatonRoom<unknown>> {
+		return roomStub({ ROOMS: namespaceOf<BatonRoom<unknown>>(this.env, BindingName.Rooms) }, room, target);
 	}
 
 	private row(): RouteRow | null {
@@ -98,7 +117,7 @@ export class RoomAnchor extends DurableObject<Env> {
 	}
 
 	private async runMigration(room: string, to: string): Promise<MigrateResult> {
-		if (!readConfig(this.env).regions.includes(to as never)) return { ok: false, code: ErrorCode.BadRegion };
+		if (!readConfig(configEnv(this.env)).regions.includes(to as never)) return { ok: false, code: ErrorCode.BadRegion };
 		if (this.row() === null) await this.resolve(room, to);
 		if (this.row()?.mig_phase) await this.recover();
 		const row = this.row();
@@ -120,8 +139,8 @@ export class RoomAnchor extends DurableObject<Env> {
 		await this.ctx.storage.setAlarm(Date.now() + RECOVERY_DELAY_MS);
 		log.info("migrate_start", { room, from: from.home, to, gen: next.gen });
 
-		const oldRoom = roomStub(this.env, room, from);
-		const newRoom = roomStub(this.env, room, next);
+		const oldRoom = this.roomStub(room, from);
+		const newRoom = this.roomStub(room, next);
 		const { seq } = await oldRoom.freeze(room);
 		await newRoom.importBegin(room, next.home, next.gen);
 		for (const table of TRANSFER_TABLES) {
@@ -151,8 +170,7 @@ export class RoomAnchor extends DurableObject<Env> {
 
 	/** Test-only fault injection: a pause between copy and flip, so a test can kill the process there. */
 	private async faultPause(): Promise<void> {
-		const vars: ConfigEnv = this.env;
-		const ms = Number(vars[ConfigName.FaultPauseBeforeFlipMs] ?? 0);
+		const ms = Number(configEnv(this.env)[ConfigName.FaultPauseBeforeFlipMs] ?? 0);
 		if (Number.isFinite(ms) && ms > 0) await new Promise((r) => setTimeout(r, ms));
 	}
 
@@ -165,7 +183,7 @@ export class RoomAnchor extends DurableObject<Env> {
 		const row = this.row();
 		if (row === null || row.mig_phase === null || row.mig_from === null || row.mig_from_gen === null || row.mig_to === null || row.mig_gen === null) return row;
 		const room = row.room;
-		const old = roomStub(this.env, room, { home: row.mig_from, gen: row.mig_from_gen });
+		const old = this.roomStub(room, { home: row.mig_from, gen: row.mig_from_gen });
 		if (row.mig_phase === "copying") {
 			await old.unfreeze();
 			log.warn("migrate_rolled_back", { room, from: row.mig_from, to: row.mig_to });

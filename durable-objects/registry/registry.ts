@@ -3,6 +3,7 @@
  * single object sees every room's traffic; anchors touch it at most once a minute per room.
  */
 import { DurableObject } from "cloudflare:workers";
+import { BindingName, namespaceOf } from "../../src/core/bindings.ts";
 
 export const REGISTRY_SHARDS = 16;
 
@@ -16,16 +17,29 @@ export function registryShard(room: string): number {
 	return (h >>> 0) % REGISTRY_SHARDS;
 }
 
-export function registryStubForShard(env: Env, shard: number) {
-	return env.REGISTRY.get(env.REGISTRY.idFromName(`registry-${shard}`));
+export function registryStubForShard(env: unknown, shard: number): DurableObjectStub<RoomRegistry> {
+	const registry = namespaceOf<RoomRegistry>(env, BindingName.Registry);
+	return registry.get(registry.idFromName(`registry-${shard}`));
 }
 
-export function registryStub(env: Env, room: string) {
+export function registryStub(env: unknown, room: string): DurableObjectStub<RoomRegistry> {
 	return registryStubForShard(env, registryShard(room));
 }
 
-export class RoomRegistry extends DurableObject<Env> {
-	constructor(ctx: DurableObjectState, env: Env) {
+/**
+ * The registry Durable Object (sharded): rooms active within the resume window, for the admin
+ * drain-all before a deploy. An app exports it unchanged and binds it as `REGISTRY`.
+ *
+ * @example
+ * // src/index.ts
+ * export { RoomRegistry } from "baton-rooms/server";
+ * // wrangler.toml
+ * // [[durable_objects.bindings]]
+ * // name = "REGISTRY"
+ * // class_name = "RoomRegistry"
+ */
+export class RoomRegistry extends DurableObject<unknown> {
+	constructor(ctx: DurableObjectState, env: unknown) {
 		super(ctx, env);
 		ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS rooms (room TEXT PRIMARY KEY, seen INTEGER NOT NULL)");
 	}

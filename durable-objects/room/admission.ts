@@ -1,10 +1,12 @@
 /**
  * Whether an authenticated upgrade may become a connection of this room (CONTRACT.md §9 "which
- * refusal wins": forbidden (ban) → room_full → room_moving). The gateway turns a refusal into an
- * in-band close (§3 "Refusing an upgrade").
+ * refusal wins": forbidden (ban, `onConnect`) → room_full → room_moving). The gateway turns a
+ * refusal into an in-band close (§3 "Refusing an upgrade").
  */
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { errorResponse, RETRY_IN_HEADER } from "../../src/core/http-errors.ts";
+import { log } from "../../src/core/log.ts";
+import { type ConnectDecision, type ConnectingClient, rejectionOf, runHook } from "./hooks.ts";
 import { sessionTag } from "./sockets.ts";
 import type { RoomState } from "./state.ts";
 
@@ -19,21 +21,37 @@ export interface Refusal {
 	retryIn?: number;
 }
 
-/** Who is asking: the sub, and the session its resume token names (checked by the gateway). */
+/** Who is asking, and the session its resume token names (verified with the room's key). */
 export interface Candidate {
-	sub: string;
+	client: ConnectingClient;
 	resumeSession: string | null;
 }
 
+export type ConnectHook = (conn: ConnectingClient) => ConnectDecision | Promise<ConnectDecision>;
+
 /**
- * The admission decision, in §9's order: a ban, then the app's `onConnect` (`consult`, null when
- * the room has none), then capacity and the migration freeze — read after the hook's await, so
- * they hold for the moment the connection is made. Null admits.
+ * The admission decision, in §9's order: a ban, then the app's `onConnect` (null when the room
+ * has none), then capacity and the migration freeze — read after the hook's await, so they hold
+ * for the moment the connection is made. Null admits.
  */
-export async function admit(state: RoomState, who: Candidate, consult: (() => Promise<Refusal | null>) | null): Promise<Refusal | null> {
-	if (state.bans.isBanned(who.sub, Date.now())) return { code: ErrorCode.Forbidden, message: "access to this room is revoked" };
-	const refused = consult === null ? null : await consult();
+export async function admit(state: RoomState, who: Candidate, onConnect: ConnectHook | null, hookTimeoutMs: number): Promise<Refusal | null> {
+	if (state.bans.isBanned(who.client.sub, Date.now())) return { code: ErrorCode.Forbidden, message: "access to this room is revoked" };
+	const refused = onConnect === null ? null : await consult(who.client, onConnect, hookTimeoutMs);
 	return refused ?? refuseForRoom(state, who, Date.now());
+}
+
+/**
+ * Asks `onConnect`. Its rejection is a plain 4003 `forbidden` for the client (its own code and
+ * message go to the room's log only); a hook that throws or does not answer in time fails the
+ * upgrade with 1011 `internal`: fail closed, the client retries with backoff.
+ */
+async function consult(client: ConnectingClient, onConnect: ConnectHook, hookTimeoutMs: number): Promise<Refusal | null> {
+	const outcome = await runHook("onConnect", client.room, hookTimeoutMs, () => onConnect(client));
+	if (!outcome.ok) return { code: ErrorCode.Internal, message: "the room could not decide on the connection" };
+	const reject = rejectionOf(outcome.value);
+	if (reject === null) return null;
+	log.info("connect_rejected", { room: client.room, sub: client.sub, code: reject.code, message: reject.message });
+	return { code: ErrorCode.Forbidden, message: "the room refused the connection" };
 }
 
 function refuseForRoom(state: RoomState, who: Candidate, now: number): Refusal | null {
@@ -44,7 +62,7 @@ function refuseForRoom(state: RoomState, who: Candidate, now: number): Refusal |
 	// While a migration copies this room, a session created here would miss the copy and be
 	// unknown at the next home (its client would come back as a stranger). New sessions are
 	// told to retry shortly (1013); sessions that exist here, and so are in the copy, resume.
-	if (state.moving && !(who.resumeSession !== null && state.sessions.isResumable(who.resumeSession, who.sub, now))) {
+	if (state.moving && !(who.resumeSession !== null && state.sessions.isResumable(who.resumeSession, who.client.sub, now))) {
 		return { code: ErrorCode.RoomMoving, message: "the room is moving to another region", retryIn: retryInFrom(ROOM_MOVING_RETRY) };
 	}
 	return null;

@@ -15,40 +15,127 @@ import { errorResponse } from "../../src/core/http-errors.ts";
 import { CONNECT_HEADER, decodeConnectInfo } from "../../src/core/internal.ts";
 import { log } from "../../src/core/log.ts";
 import { type RoomTarget, roomStub } from "../../src/core/routing.ts";
-import { admit, refusalResponse } from "./admission.ts";
+import { admit, type ConnectHook, refusalResponse } from "./admission.ts";
 import { AlarmClock } from "./alarm.ts";
 import { type Attachment, liveAttachment, writeAttachment } from "./attachment.ts";
 import { openConnection } from "./connect.ts";
 import { Disconnects } from "./disconnect.ts";
-import { HOOK_TIMEOUT_MS } from "./hooks.ts";
+import {
+	type ConnectDecision,
+	type ConnectingClient,
+	HOOK_TIMEOUT_MS,
+	type PresenceMember,
+	type PublishDecision,
+	type PublishingMessage,
+	runHook,
+} from "./hooks.ts";
 import { readInbound } from "./inbound.ts";
 import { tokenDeadline } from "./liveness.ts";
 import { MetaKey } from "./meta.ts";
 import { completeMove, freeze, importBegin, importFinish, movedTo, unfreeze } from "./move.ts";
 import { presenceFrame } from "./presence.ts";
-import { PublishPipeline, publishResult, socketReply } from "./publish.ts";
+import { type PublishHook, PublishPipeline, publishResult, socketReply } from "./publish.ts";
 import { ConnectionQueue } from "./publish-queue.ts";
 import { historyPage, roomInfo, roomStats } from "./reports.ts";
 import { resumeKey } from "./resume-key.ts";
+import { readServerPublish, type ServerPublishRequest } from "./server-publish.ts";
 import { RoomState } from "./state.ts";
 import { refreshToken } from "./token-refresh.ts";
 import { exportPage, importPage, type TransferPage, type TransferRow, type TransferTable } from "./transfer.ts";
 import type { HistoryPage, PublishResult, RoomInfo, RoomStats } from "./types.ts";
 
+/**
+ * A baton room: one Durable Object per room home, holding its sockets, its gapless message log
+ * and every guarantee of CONTRACT.md §7. Extend it to add the app's logic at the named hooks;
+ * each is optional, may be async, and only decides — dedupe, order, durability and close codes
+ * stay baton's, whatever a hook returns or throws (docs/server-api.md).
+ *
+ * Hooks see the room's own storage (`this.ctx.storage.sql`, `this.ctx.storage.get/put`, which
+ * move with the room in a migration) and `this.env`. The methods baton calls over RPC (`fetch`,
+ * `publish`, `serverPublish`, `info`, `history`, `drain`, `kick`, `stats`, `freeze`, `unfreeze`,
+ * `export*`, `import*`, `completeMove`, `presenceList`) are reserved names.
+ *
+ * @example
+ * import { BatonRoom, type PublishingMessage } from "baton-rooms/server";
+ *
+ * export class ChatRoom extends BatonRoom<Env> {
+ *   override async onPublish(msg: PublishingMessage) {
+ *     const text = (msg.data as { text?: unknown })?.text;
+ *     if (typeof text !== "string") return { reject: { code: "invalid", message: "text required" } };
+ *     return { data: { text: text.slice(0, 500) } };
+ *   }
+ * }
+ */
 export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
+	/**
+	 * How long the room waits for a hook (ms) before failing what it was asked about (a publish:
+	 * error `internal`). Override it in a subclass (`static override hookTimeoutMs = 2000`).
+	 */
+	static hookTimeoutMs = HOOK_TIMEOUT_MS;
+
+	/**
+	 * Called for every authenticated upgrade, after the ban check and before capacity: return
+	 * `{ reject: { code, message } }` to refuse it (the client gets 4003 `forbidden`; the code and
+	 * message go to the room's log only). A throw or a timeout refuses with 1011 `internal`.
+	 *
+	 * @example
+	 * override async onConnect(conn: ConnectingClient) {
+	 *   if (conn.claims.banned === true) return { reject: { code: "banned", message: `${conn.sub} is banned` } };
+	 * }
+	 */
+	onConnect?(conn: ConnectingClient): ConnectDecision | Promise<ConnectDecision>;
+
+	/**
+	 * Called for every publish that passed dedupe, the freeze, the rate limit and the publish
+	 * claim — socket, HTTP and `roomClient` alike — one at a time per connection, before a seq is
+	 * assigned. Return nothing to store the data as sent, `{ data }` to store that instead, or
+	 * `{ reject: { code, message } }` to refuse (error frame with that code / HTTP 422). A throw or
+	 * a timeout fails the publish with `internal`. At least once: after a crash before the commit, a
+	 * re-sent publish runs it again.
+	 *
+	 * @example
+	 * override async onPublish(msg: PublishingMessage) {
+	 *   if (msg.source !== "server" && typeof (msg.data as { vote?: unknown }).vote !== "string") {
+	 *     return { reject: { code: "invalid_vote", message: "vote must be a string" } };
+	 *   }
+	 * }
+	 */
+	onPublish?(msg: PublishingMessage): PublishDecision | Promise<PublishDecision>;
+
+	/**
+	 * Called after a sub's `join` was announced (its first live connection). Its result is not
+	 * awaited by the connection; errors are logged.
+	 *
+	 * @example
+	 * override onJoin(entry: PresenceMember) { this.ctx.storage.sql.exec("INSERT INTO seen (sub) VALUES (?) ON CONFLICT DO NOTHING", entry.sub); }
+	 */
+	onJoin?(entry: PresenceMember): void | Promise<void>;
+
+	/**
+	 * Called after a sub's `leave` was announced (its last connection gone and its grace passed).
+	 *
+	 * @example
+	 * override async onLeave(entry: PresenceMember) { await this.ctx.storage.delete(`typing:${entry.sub}`); }
+	 */
+	onLeave?(entry: PresenceMember): void | Promise<void>;
+
 	readonly #state: RoomState;
 	readonly #disconnects: Disconnects;
 	readonly #clock: AlarmClock;
 	readonly #publishes: PublishPipeline;
 	readonly #queue = new ConnectionQueue();
+	readonly #hookTimeoutMs: number;
+	/** onJoin / onLeave calls, chained so they run in the order presence changed. */
+	#notices: Promise<void> = Promise.resolve();
 
 	constructor(ctx: DurableObjectState, env: E) {
 		super(ctx, env);
 		const state = new RoomState(ctx, env);
 		this.#state = state;
+		this.#hookTimeoutMs = new.target.hookTimeoutMs;
 		this.#disconnects = new Disconnects(state);
 		this.#clock = new AlarmClock(state, this.#disconnects);
-		this.#publishes = new PublishPipeline(state, null, HOOK_TIMEOUT_MS);
+		this.#publishes = new PublishPipeline(state, () => this.#publishHook(), this.#hookTimeoutMs);
 		state.counters.countWakeup();
 		// One line per construction: evictions (hibernation) show up as a new wake with sockets open.
 		log.info("room_wake", { room: state.meta.getString(MetaKey.Room), wakeups: state.counters.wakeups(), sockets: ctx.getWebSockets().length });
@@ -60,6 +147,27 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 	/** True while a migration freezes the room: app code must not write then (its writes may not move). */
 	get moving(): boolean {
 		return this.#state.moving;
+	}
+
+	#publishHook(): PublishHook | null {
+		const hook = this.onPublish;
+		return hook === undefined ? null : (msg) => hook.call(this, msg);
+	}
+
+	#connectHook(): ConnectHook | null {
+		const hook = this.onConnect;
+		return hook === undefined ? null : (conn) => hook.call(this, conn);
+	}
+
+	/** Tells onJoin / onLeave, in order, without holding up the event that changed presence. */
+	#notify(hook: "onJoin" | "onLeave", members: readonly PresenceEntry[]): void {
+		const call = this[hook];
+		if (call === undefined || members.length === 0) return;
+		const room = this.#state.roomName;
+		this.#notices = this.#notices.then(async () => {
+			for (const m of members) await runHook(hook, room, this.#hookTimeoutMs, () => call.call(this, { sub: m.sub, name: m.name }));
+		});
+		this.ctx.waitUntil(this.#notices);
 	}
 
 	/** The current home of a room that moved away: every call is forwarded there (CONTRACT.md §8). */
@@ -82,9 +190,12 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		const key = resumeKey(this.ctx.storage.sql, state.config.jwtSecret);
 		// A resume token that does not verify (altered, another room or sub) starts a fresh session (§4).
 		const resumeSession = info.resume === null ? null : await verifyResumeToken(info.resume, key, { room: info.room, sub: info.sub });
-		const refused = await admit(state, { sub: info.sub, resumeSession }, null);
+		const client = { room: info.room, sub: info.sub, name: info.name, claims: info.claims };
+		const refused = await admit(state, { client, resumeSession }, this.#connectHook(), this.#hookTimeoutMs);
 		if (refused !== null) return refusalResponse(refused);
 		const opened = await openConnection(state, this.#disconnects, info, resumeSession, key);
+		this.#notify("onLeave", opened.leaves);
+		if (opened.joined !== null) this.#notify("onJoin", [opened.joined]);
 		await this.#clock.armForNewSocket(opened.at, info.exp);
 		return new Response(null, { status: 101, webSocket: opened.client, headers: info.subprotocol ? { "Sec-WebSocket-Protocol": PROTOCOL } : {} });
 	}
@@ -139,6 +250,7 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 	override async alarm(): Promise<void> {
 		const leaves = await this.#clock.run(Date.now());
 		for (const leave of leaves) this.#state.sockets.broadcast(presenceFrame("leave", leave));
+		this.#notify("onLeave", leaves);
 	}
 
 	// ---------------------------------------------------------------- RPC (HTTP routes)
@@ -165,6 +277,17 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		if (forward !== null) return forward.publish(room, sub, id, data, homeHint);
 		this.#state.identify(room, homeHint);
 		const input = { source: "http", scope: `http:${sub}`, id: id ?? crypto.randomUUID(), from: sub, data } as const;
+		return publishResult(await this.#publishes.run(input, Date.now()));
+	}
+
+	/** `roomClient(env.ROOMS, room).publish(data, { id, from })`: dedupe scope is (from, id), source "server". */
+	async serverPublish(room: string, request: ServerPublishRequest): Promise<PublishResult> {
+		const forward = this.#forward();
+		if (forward !== null) return forward.serverPublish(room, request);
+		const parsed = readServerPublish(request, this.#state.config.maxMessageBytes);
+		this.#state.identify(room, typeof request.home === "string" ? request.home : null);
+		if (typeof parsed === "string") return { ok: false, code: ErrorCode.BadRequest, message: parsed };
+		const input = { source: "server", scope: `server:${parsed.from}`, id: parsed.id ?? crypto.randomUUID(), from: parsed.from, data: parsed.data } as const;
 		return publishResult(await this.#publishes.run(input, Date.now()));
 	}
 

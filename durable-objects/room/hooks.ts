@@ -9,10 +9,22 @@ import { log } from "../../src/core/log.ts";
 /** How long a hook may take before the room stops waiting for it (ms). */
 export const HOOK_TIMEOUT_MS = 5_000;
 
-/** Where a publish came from: a client socket, the HTTP route, or the app's own `roomClient`. */
+/**
+ * Where a publish came from: a client socket, the HTTP route, or the app's own `roomClient`.
+ *
+ * @example
+ * if (msg.source === "server") return; // trust the app's own publishes as they are
+ */
 export type PublishSource = "socket" | "http" | "server";
 
-/** What `onConnect` is told about an authenticated upgrade. */
+/**
+ * What `onConnect` is told about an authenticated upgrade.
+ *
+ * @example
+ * override onConnect(conn: ConnectingClient) {
+ *   if (!Array.isArray(conn.claims.rooms)) return { reject: { code: "no_rooms", message: "token without rooms" } };
+ * }
+ */
 export interface ConnectingClient {
 	/** The room's name. */
 	room: string;
@@ -24,7 +36,15 @@ export interface ConnectingClient {
 	claims: Readonly<Record<string, unknown>>;
 }
 
-/** What `onPublish` is told about a publish that passed dedupe, the freeze and the rate limit. */
+/**
+ * What `onPublish` is told about a publish that passed dedupe, the freeze, the rate limit and the
+ * publish claim.
+ *
+ * @example
+ * override onPublish(msg: PublishingMessage) {
+ *   console.log(JSON.stringify({ event: "publish", room: msg.room, sub: msg.sub, id: msg.id, source: msg.source }));
+ * }
+ */
 export interface PublishingMessage {
 	room: string;
 	/** The publisher: the token's `sub` (socket, HTTP) or the `from` of `roomClient().publish`. */
@@ -36,22 +56,48 @@ export interface PublishingMessage {
 	source: PublishSource;
 }
 
-/** A member of the room's presence, as `onJoin` / `onLeave` get it. */
+/**
+ * A member of the room's presence, as `onJoin` / `onLeave` get it.
+ *
+ * @example
+ * override onJoin(entry: PresenceMember) { this.ctx.storage.sql.exec("INSERT INTO joins (sub, name) VALUES (?, ?)", entry.sub, entry.name); }
+ */
 export interface PresenceMember {
 	sub: string;
 	name: string;
 }
 
-/** Refuses what the hook was asked about: `code` is snake_case, `message` human text. */
+/**
+ * Refuses what the hook was asked about: `code` is snake_case (at most 64 characters; not
+ * `rate_limited` or `room_moving`, which the SDK retries on), `message` human text.
+ *
+ * @example
+ * return { reject: { code: "invalid", message: "text required" } };
+ */
 export interface HookRejection {
 	reject: { code: string; message: string };
 }
 
-/** `onConnect`'s answer: nothing admits; a rejection closes the upgrade with 4003 `forbidden`. */
+/**
+ * `onConnect`'s answer: nothing admits; a rejection closes the upgrade with 4003 `forbidden`.
+ *
+ * @example
+ * override async onConnect(conn: ConnectingClient): Promise<ConnectDecision> {
+ *   if (conn.sub.startsWith("guest-")) return { reject: { code: "guests_closed", message: "no guests today" } };
+ * }
+ */
 // biome-ignore lint/suspicious/noConfusingVoidType: a hook without a return statement returns void, and must fit
 export type ConnectDecision = void | HookRejection;
 
-/** `onPublish`'s answer: nothing stores the data as sent; `{ data }` stores that instead; a rejection refuses. */
+/**
+ * `onPublish`'s answer: nothing stores the data as sent; `{ data }` stores that instead; a
+ * rejection refuses (error frame / HTTP 422); nothing is stored then.
+ *
+ * @example
+ * override async onPublish(msg: PublishingMessage): Promise<PublishDecision> {
+ *   return { data: { text: String((msg.data as { text?: unknown }).text ?? "").slice(0, 500) } };
+ * }
+ */
 // biome-ignore lint/suspicious/noConfusingVoidType: a hook without a return statement returns void, and must fit
 export type PublishDecision = void | { data: unknown } | HookRejection;
 

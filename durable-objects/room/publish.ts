@@ -54,9 +54,10 @@ export class PublishPipeline {
 	/** Publishes in their hook, by dedupe key: a copy arriving meanwhile waits for the first's outcome. */
 	readonly #inFlight = new Map<string, Promise<PublishOutcome>>();
 
+	/** `hookOf` is asked per publish: an app may set its hook after the room's constructor ran. */
 	constructor(
 		private readonly state: RoomState,
-		private readonly hook: PublishHook | null,
+		private readonly hookOf: () => PublishHook | null,
 		private readonly hookTimeoutMs: number,
 	) {}
 
@@ -69,11 +70,15 @@ export class PublishPipeline {
 		const early = this.check(input, now);
 		input.connection?.save();
 		if (early !== null) return early;
-		if (this.hook === null) return this.commit(input, input.data, now);
+		const hook = this.hookOf();
+		if (hook === null) return this.commit(input, input.data, now);
 		const key = `${input.scope}\n${input.id}`;
 		const first = this.#inFlight.get(key);
-		if (first !== undefined) return first.then((o) => (o.kind === "stored" ? { kind: "dup", seq: o.seq } : o));
-		const decided = this.decide(input, this.hook);
+		if (first !== undefined) {
+			log.info("publish_copy_waits", { room: this.state.roomName, id: input.id, source: input.source });
+			return first.then((o) => (o.kind === "stored" ? { kind: "dup", seq: o.seq } : o));
+		}
+		const decided = this.decide(input, hook);
 		this.#inFlight.set(key, decided);
 		void decided.finally(() => this.#inFlight.delete(key));
 		return decided;

@@ -23,46 +23,46 @@ export interface ConnectInfo {
 	homeHint: string;
 	/** The client offered `baton.v1`: answer with it. */
 	subprotocol: boolean;
+	/** The token's verified claims, as the app's `onConnect` sees them (CONTRACT.md §14). */
+	claims: Readonly<Record<string, unknown>>;
 }
+
+/**
+ * The header's format version. A room and a gateway may run different versions of the code for a
+ * while (a gradual deploy pins each object to one), so each side reads the other's previous
+ * version: fields added since default when missing, fields it does not know are ignored, and the
+ * encoder keeps every field the previous version requires.
+ *
+ * - 1: no `v`; no `claims`.
+ * - 2: `v`, `claims` (the token's verified claims, for the app's `onConnect`).
+ */
+export const CONNECT_INFO_VERSION = 2;
 
 export function encodeConnectInfo(info: ConnectInfo): string {
-	return encodeURIComponent(JSON.stringify(info));
+	return encodeURIComponent(JSON.stringify({ v: CONNECT_INFO_VERSION, ...info }));
 }
 
-/** Parses the trusted header; null if absent or malformed (the room then refuses the request). */
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Parses the trusted header (this version or the one before); null if absent or malformed (the room then refuses). */
 export function decodeConnectInfo(header: string | null): ConnectInfo | null {
 	if (header === null) return null;
+	let v: unknown;
 	try {
-		const v: unknown = JSON.parse(decodeURIComponent(header));
-		if (typeof v !== "object" || v === null) return null;
-		const r = v as Record<string, unknown>;
-		if (
-			typeof r.room !== "string" ||
-			typeof r.sub !== "string" ||
-			typeof r.name !== "string" ||
-			typeof r.exp !== "number" ||
-			typeof r.mayPublish !== "boolean" ||
-			(r.resume !== null && typeof r.resume !== "string") ||
-			(r.after !== null && typeof r.after !== "number") ||
-			typeof r.region !== "string" ||
-			typeof r.homeHint !== "string" ||
-			typeof r.subprotocol !== "boolean"
-		) {
-			return null;
-		}
-		return {
-			room: r.room,
-			sub: r.sub,
-			name: r.name,
-			exp: r.exp,
-			mayPublish: r.mayPublish,
-			resume: r.resume,
-			after: r.after,
-			region: r.region,
-			homeHint: r.homeHint,
-			subprotocol: r.subprotocol,
-		};
+		v = JSON.parse(decodeURIComponent(header));
 	} catch {
 		return null;
 	}
+	if (!isRecord(v)) return null;
+	const { room, sub, name, exp, region, homeHint } = v;
+	if (typeof room !== "string" || typeof sub !== "string" || typeof name !== "string" || typeof exp !== "number") return null;
+	if (typeof region !== "string" || typeof homeHint !== "string") return null;
+	const mayPublish = v.mayPublish ?? true;
+	const resume = v.resume ?? null;
+	const after = v.after ?? null;
+	const subprotocol = v.subprotocol ?? false;
+	const claims = v.claims ?? { sub, name, exp };
+	if (typeof mayPublish !== "boolean" || typeof subprotocol !== "boolean" || !isRecord(claims)) return null;
+	if ((resume !== null && typeof resume !== "string") || (after !== null && typeof after !== "number")) return null;
+	return { room, sub, name, exp, mayPublish, resume, after, region, homeHint, subprotocol, claims };
 }

@@ -5,7 +5,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { isValidRoomName, roomMessagesPath, roomSocketPath } from "../../protocol/paths.ts";
 import { type ConfigEnv, readConfig } from "../../src/core/config.ts";
-import { type ConnectInfo, decodeConnectInfo, encodeConnectInfo } from "../../src/core/internal.ts";
+import { CONNECT_INFO_VERSION, type ConnectInfo, decodeConnectInfo, encodeConnectInfo } from "../../src/core/internal.ts";
 import { originAllowed } from "../../src/gateway/origin.ts";
 import { parseNonNegativeInt } from "../../src/gateway/params.ts";
 import { findToken, offersBatonProtocol } from "../../src/gateway/token-lookup.ts";
@@ -147,7 +147,10 @@ describe("the gateway → room connect header", () => {
 		region: "wnam",
 		homeHint: "weur",
 		subprotocol: true,
+		claims: { sub: "alice", exp: 1_800_000_000, name: "Ålice \u{1F600}", rooms: ["lobby"] },
 	};
+	const header = (fields: Record<string, unknown>) => encodeURIComponent(JSON.stringify(fields));
+	const { v: _v, claims: _claims, ...previousVersion } = { v: 1, ...info };
 
 	it("round-trips, non-ASCII names included", () => {
 		expect(decodeConnectInfo(encodeConnectInfo(info))).toEqual(info);
@@ -159,12 +162,35 @@ describe("the gateway → room connect header", () => {
 		});
 	});
 
+	it(`carries its version (${CONNECT_INFO_VERSION}) and every field the previous version requires, so an older room reads it`, () => {
+		const sent = JSON.parse(decodeURIComponent(encodeConnectInfo(info))) as Record<string, unknown>;
+		expect(sent.v).toBe(CONNECT_INFO_VERSION);
+		for (const [field, value] of Object.entries(previousVersion)) expect(sent[field], field).toEqual(value);
+	});
+
+	it("reads the previous version (no v, no claims): claims default to what the header says of the token", () => {
+		expect(decodeConnectInfo(header(previousVersion))).toEqual({ ...info, claims: { sub: "alice", name: info.name, exp: info.exp } });
+	});
+
+	it("defaults fields an older gateway did not send, and ignores fields it does not know", () => {
+		const { mayPublish: _m, resume: _r, after: _a, subprotocol: _s, ...oldest } = previousVersion;
+		expect(decodeConnectInfo(header({ ...oldest, claims: info.claims, v: 3, newer: { anything: true } }))).toEqual({
+			...info,
+			mayPublish: true,
+			resume: null,
+			after: null,
+			subprotocol: false,
+		});
+	});
+
 	it.each([
 		["absent", null],
 		["not JSON", "%7Bnope"],
 		["bad percent-encoding", "%E0%A4%A"],
 		["a missing field", encodeURIComponent(JSON.stringify({ ...info, sub: undefined }))],
 		["a wrong type", encodeURIComponent(JSON.stringify({ ...info, exp: "1" }))],
+		["claims that are not an object", encodeURIComponent(JSON.stringify({ ...info, claims: ["sub"] }))],
+		["a present field of a wrong type", encodeURIComponent(JSON.stringify({ ...info, mayPublish: "yes" }))],
 	])("is refused (null) when %s", (_name, header) => {
 		expect(decodeConnectInfo(header)).toBeNull();
 	});

@@ -61,6 +61,7 @@ rooms.get("/v1/rooms/:room/ws", async (c) => {
 		region: c.get("region"),
 		homeHint,
 		subprotocol,
+		claims: { ...auth.claims },
 	};
 	const forwarded = new Request("https://room.internal/connect", {
 		headers: { Upgrade: "websocket", [CONNECT_HEADER]: encodeConnectInfo(info) },
