@@ -1,19 +1,41 @@
-import { CloseCode, ErrorCode, type ErrorFrame, type MessageFrame, MessageType, PING, PONG, parseServerFrame, type WelcomeFrame } from "../protocol/index.ts";
+import {
+	type AuthOkFrame,
+	CloseCode,
+	ErrorCode,
+	type ErrorFrame,
+	type MessageFrame,
+	MessageType,
+	PING,
+	PONG,
+	type PresenceEntry,
+	parseClientFrame,
+	parseServerFrame,
+	type WelcomeFrame,
+} from "../protocol/index.ts";
 import { fullJitter } from "./backoff.ts";
 import { watchClose } from "./close-watch.ts";
+import { type Deferred, deferred } from "./deferred.ts";
 import { Emitter, type Handler } from "./emitter.ts";
 import { encodePublish } from "./encode.ts";
 import { BatonError, ClientErrorCode, stopErrorCode } from "./errors.ts";
 import { PublishFlow } from "./flow.ts";
 import { startHeartbeat } from "./heartbeat.ts";
+import { fetchHistoryPage, type HistoryOptions, type HistoryPage, loadHistory } from "./history.ts";
 import { IdSource } from "./ids.ts";
-import { type ResolvedOptions, resolveOptions } from "./options.ts";
+import { readTokenClaims } from "./jwt.ts";
+import { DEFAULT_STREAM_BUFFER, MessageStream, type MessagesOptions } from "./message-stream.ts";
+import { NETWORK_PROBE_MS, watchNetwork } from "./network.ts";
+import { assertTimeout, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { OrderedDelivery } from "./ordering.ts";
 import { Outbox, type OutboxEntry, type PublishResult } from "./outbox.ts";
+import { type SavedSession, SessionStore } from "./persist.ts";
 import { type LinkLoss, LOCAL_CLOSE_CODE, nextStep } from "./policy.ts";
+import { PresenceView } from "./presence.ts";
+import { refreshDelay } from "./refresh.ts";
+import { onAbort } from "./signal.ts";
 import { closeSocket, type SocketMessageEvent, sendText, type WebSocketLike } from "./socket.ts";
 import { Timers } from "./timers.ts";
-import type { ConnectOptions, LogLevel, PublishOptions, RoomEvents, RoomState } from "./types.ts";
+import type { ConnectOptions, LogLevel, PendingPublish, PublishOptions, RoomEvents, RoomState } from "./types.ts";
 import { socketProtocols, socketUrl } from "./url.ts";
 
 /** One socket, from dial to close. Facts about it live here, not in flags on the connection. */
@@ -22,28 +44,49 @@ interface Link {
 	readonly ws: WebSocketLike;
 	/** The `after` this socket asked for; null on a live-only first connect. */
 	readonly after: number | null;
+	/** The token the connection holds on this socket: the one it dialed with, or its last in-band refresh. */
+	token: string;
+	/** A token sent in an `auth` frame and not yet answered; null when none is pending. */
+	authPending: string | null;
 	/** When the last frame of any kind arrived (liveness). */
 	lastFrameAt: number;
 }
 
 /** `reconnect` outlives a link; every other timer belongs to the current link. */
-type TimerName = "reconnect" | "connect" | "ping" | "deadline" | "retry" | "pace";
-const LINK_TIMERS: readonly TimerName[] = ["connect", "ping", "deadline", "retry", "pace"];
+type TimerName = "reconnect" | "connect" | "ping" | "deadline" | "retry" | "pace" | "refresh" | "probe";
+const LINK_TIMERS: readonly TimerName[] = ["connect", "ping", "deadline", "retry", "pace", "refresh", "probe"];
+
+/** Why a probe `ping` was sent, which decides how soon to redial if it goes unanswered. */
+type ProbeCause = "network_probe_failed" | "network_online";
 
 /**
  * One room connection: a state machine over `connecting | open | reconnecting | closed`, changed
  * only by `#setState`, ended only by `#shutdown`. Reconnect decisions come from the pure
  * {@link nextStep} policy; delivery order from {@link OrderedDelivery}; publishes from the
- * {@link Outbox}. Create it with {@link connect}.
+ * {@link Outbox}; presence from {@link PresenceView}. Create it with {@link connect}.
+ *
+ * `T` is the type of message data, for `publish()` and `message` events alike. It is the app's
+ * word for what its publishers send: nothing on the wire checks it.
  */
-export class RoomConnection {
+export class RoomConnection<T = unknown> {
+	/**
+	 * Resolves with the first `welcome`; rejects with the {@link BatonError} of a close that ends
+	 * the room before it (a refused token, `close()`, an aborted signal). Never rejects unhandled.
+	 *
+	 * @example
+	 * const room = connect({ url, room: "lobby", token });
+	 * const welcome = await room.ready; // throws BatonError "forbidden" if the token lacks the room
+	 */
+	readonly ready: Promise<WelcomeFrame>;
+
 	readonly #options: ResolvedOptions;
-	readonly #events = new Emitter<RoomEvents>();
+	readonly #events = new Emitter<RoomEvents<T>>();
 	readonly #timers = new Timers<TimerName>();
-	readonly #outbox = new Outbox();
+	readonly #outbox = new Outbox(() => this.#saveSoon());
 	readonly #flow = new PublishFlow();
-	readonly #ordering: OrderedDelivery;
 	readonly #ids = new IdSource();
+	readonly #presence = new PresenceView();
+	#ordering: OrderedDelivery;
 
 	#state: RoomState = "connecting";
 	#link: Link | null = null;
@@ -58,8 +101,30 @@ export class RoomConnection {
 	#rateLimitStrikes = 0;
 	/** The cached access token; null when it must be (re)fetched. */
 	#token: string | null = null;
+	/** When the token function was last called (refreshes are at least 10 s apart). */
+	#tokenFetchedAt = Number.NEGATIVE_INFINITY;
 	/** The last welcome's resume token; null before the first welcome. */
 	#resume: string | null = null;
+	/** The latest welcome, for `opened()`. */
+	#welcome: WelcomeFrame | null = null;
+	readonly #ready: Deferred<WelcomeFrame> = deferred();
+	readonly #openWaiters = new Set<Deferred<WelcomeFrame>>();
+	readonly #streams = new Set<MessageStream<T>>();
+	/** Removes the signal and network listeners. */
+	readonly #detach: Array<() => void> = [];
+	/** How the room closed: the error pending calls reject with, and whether it was an error close. */
+	#closedWith: { error: BatonError; surfaced: boolean } | null = null;
+
+	/** The saved session (`persist`); null when off, or once detached by an early close. */
+	#store: SessionStore | null = null;
+	#savePending = false;
+	/** True once the first dial began; a room closed before it leaves the saved session untouched. */
+	#started = false;
+	/** The `sub` of the session restored from storage, until the first token is checked against it. */
+	#restoredSub: string | null | undefined = undefined;
+	/** The `sub` of the current token (read unverified), saved with the session. */
+	#sub: string | null = null;
+	#probeCause: ProbeCause = "network_probe_failed";
 
 	/**
 	 * Use {@link connect}.
@@ -67,7 +132,31 @@ export class RoomConnection {
 	 */
 	constructor(options: ConnectOptions) {
 		this.#options = resolveOptions(options);
-		this.#ordering = new OrderedDelivery(this.#options.after);
+		this.ready = this.#ready.promise;
+		// `ready` is a convenience: an app that never awaits it must not see an unhandled rejection.
+		this.ready.catch(() => undefined);
+		let after = this.#options.after;
+		const persist = this.#options.persist;
+		if (persist !== null) {
+			const store = new SessionStore(persist.storage, persist.key, (message) => this.#log("warn", message));
+			const saved = store.load();
+			if (saved !== null) {
+				this.#restore(saved);
+				after = saved.lastSeq ?? after;
+			}
+			this.#store = store;
+		} else if (options.persist !== undefined && options.persist !== false) {
+			this.#log("warn", "persist: no storage in this runtime (pass persist.storage); the session is not saved");
+		}
+		this.#ordering = new OrderedDelivery(after);
+		const signal = this.#options.signal;
+		if (signal?.aborted) {
+			this.#abort();
+			return;
+		}
+		this.#detach.push(onAbort(signal, () => this.#abort()));
+		const network = this.#options.network;
+		if (network !== null) this.#detach.push(watchNetwork(network, { online: () => this.#onOnline(), offline: () => this.#onOffline() }));
 		// Dial from a microtask so handlers attached right after connect() see every event.
 		queueMicrotask(() => void this.#dial());
 	}
@@ -87,34 +176,155 @@ export class RoomConnection {
 		return this.#outbox.size;
 	}
 
+	/** The publishes waiting for their ack, oldest first (restored ones included), e.g. to show them greyed. */
+	get pending(): PendingPublish<T>[] {
+		return this.#outbox.entries().map((entry) => ({ id: entry.id, data: entry.data as T, sent: entry.sentAt > 0, restored: entry.restored }));
+	}
+
+	/**
+	 * Who is in the room: every sub in event mode; in count mode (large rooms, CONTRACT.md §12) a
+	 * sample, see {@link presenceTruncated}. The array keeps its identity until it changes.
+	 */
+	get presence(): readonly PresenceEntry[] {
+		return this.#presence.list;
+	}
+
+	/** The number of distinct subs present. */
+	get presenceCount(): number {
+		return this.#presence.count;
+	}
+
+	/** True in count mode: {@link presence} lists only some of the subs present. */
+	get presenceTruncated(): boolean {
+		return this.#presence.truncated;
+	}
+
 	/** Adds an event handler; returns a function that removes it. */
-	on<K extends keyof RoomEvents>(type: K, handler: Handler<RoomEvents[K]>): () => void {
+	on<K extends keyof RoomEvents<T>>(type: K, handler: Handler<RoomEvents<T>[K]>): () => void {
 		return this.#events.on(type, handler);
+	}
+
+	/**
+	 * Resolves with the current welcome when the room is open, else with the next one; rejects
+	 * with the closing error once the room is closed. Handy after a publish queued offline.
+	 *
+	 * @example
+	 * await room.opened(); // returns at once while open
+	 */
+	opened(): Promise<WelcomeFrame> {
+		if (this.#state === "open" && this.#welcome !== null) return Promise.resolve(this.#welcome);
+		if (this.#closedWith !== null) return Promise.reject(this.#closedWith.error);
+		const waiter = deferred<WelcomeFrame>();
+		this.#openWaiters.add(waiter);
+		return waiter.promise;
 	}
 
 	/**
 	 * Publishes `data` (any JSON value) to the room. Queued while offline and re-sent with the
 	 * same id after every reconnect until acknowledged, so the server stores it exactly once;
 	 * the promise settles once, with the stored seq (`dup: true` when an earlier attempt had
-	 * already been stored). Rejects with a {@link BatonError}: `too_large`, `bad_message`, `closed`,
-	 * or the code of the close that stopped the room. A publish that is not awaited should get a
+	 * already been stored). Rejects with a {@link BatonError}: `too_large`, `bad_message`,
+	 * `outbox_full` (`maxBuffered` publishes already pending), `aborted` / `publish_timeout` (given
+	 * up: see {@link PublishOptions.signal} for what that means for delivery), `closed`, or the
+	 * code of the close that stopped the room. A publish that is not awaited should get a
 	 * `.catch()`, as with any promise: `close()` rejects whatever is still pending.
+	 *
+	 * @example
+	 * const room = connect<{ text: string }>({ url, room: "lobby", token });
+	 * const { seq } = await room.publish({ text: "hi" }, { timeout: 10_000 });
 	 */
-	publish(data: unknown, options?: PublishOptions): Promise<PublishResult> {
+	publish(data: T, options: PublishOptions = {}): Promise<PublishResult> {
 		if (this.#state === "closed") return Promise.reject(new BatonError(ClientErrorCode.Closed, "the room is closed"));
-		const id = options?.id ?? this.#ids.next();
+		const id = options.id ?? this.#ids.next();
 		if (this.#outbox.has(id)) return Promise.reject(new BatonError(ErrorCode.BadRequest, `a publish with id ${id} is already pending`));
+		if (this.#outbox.size >= this.#options.maxBuffered) {
+			return Promise.reject(
+				new BatonError(ClientErrorCode.OutboxFull, `${this.#outbox.size} publishes are already waiting for their ack (maxBuffered)`, {
+					publishId: id,
+					maybeStored: false,
+				}),
+			);
+		}
+		if (options.signal?.aborted) {
+			return Promise.reject(new BatonError(ClientErrorCode.Aborted, `publish ${id} was aborted; it was never sent`, { publishId: id, maybeStored: false }));
+		}
+		const timeout = options.timeout ?? this.#options.publishTimeout ?? undefined;
+		if (timeout !== undefined) {
+			try {
+				assertTimeout(timeout, "timeout");
+			} catch (error) {
+				return Promise.reject(new BatonError(ErrorCode.BadRequest, messageOf(error)));
+			}
+		}
 		const encoded = encodePublish(id, data);
 		if (!encoded.ok) return Promise.reject(encoded.error);
-		const { settled } = this.#outbox.add(id, encoded.frame);
+		const { settled } = this.#outbox.add(id, encoded.frame, {
+			data,
+			...(timeout === undefined ? {} : { timeoutMs: timeout }),
+			...(options.signal === undefined ? {} : { signal: options.signal }),
+		});
 		if (this.#link !== null) this.#pump(this.#link);
 		return settled;
 	}
 
 	/**
-	 * Drops the current socket and reconnects at once, resuming the session (nothing is lost or
-	 * delivered twice) — for when the app knows better than the heartbeat, e.g. the browser's
-	 * `online` event after a network change. Cuts a pending backoff wait short. No-op once closed.
+	 * The messages delivered from now on, as an async iterator: each once, in seq order, across
+	 * reconnects. It ends when the room is closed, or throws the room's error when it stops on an
+	 * error close. `bufferSize` bounds what it holds for a slow loop (`buffer_overflow` beyond).
+	 *
+	 * @example
+	 * for await (const m of room.messages()) render(m.seq, m.data);
+	 */
+	messages(options: MessagesOptions = {}): MessageStream<T> {
+		const bufferSize = options.bufferSize ?? DEFAULT_STREAM_BUFFER;
+		if (!(Number.isSafeInteger(bufferSize) && bufferSize >= 1)) throw new TypeError("baton: `bufferSize` must be a positive integer");
+		let stopListening = (): void => undefined;
+		const stream = new MessageStream<T>(bufferSize, () => {
+			this.#streams.delete(stream);
+			stopListening();
+		});
+		if (this.#closedWith !== null) {
+			stream.end(this.#closedWith.surfaced ? this.#closedWith.error : null);
+			return stream;
+		}
+		this.#streams.add(stream);
+		stopListening = onAbort(options.signal, () => stream.end(new BatonError(ClientErrorCode.Aborted, "the messages() signal was aborted")));
+		return stream;
+	}
+
+	/**
+	 * Reads kept messages over HTTP (`GET /v1/rooms/:room/messages`) with the connection's token,
+	 * newest first page by default; page back with `before: page.messages[0].seq`. Works whatever
+	 * the socket's state. Rejects with a {@link BatonError}: the route's error code and `status`,
+	 * `network_error`, `aborted`, `bad_request` for options out of range.
+	 *
+	 * @example
+	 * let page = await room.history({ limit: 50 });
+	 * while (page.hasMore) page = await room.history({ before: page.messages[0].seq, limit: 50 });
+	 */
+	async history(options: HistoryOptions = {}): Promise<HistoryPage<T>> {
+		const fetch = this.#options.fetch;
+		if (fetch === undefined) throw new BatonError(ClientErrorCode.NetworkError, "no global fetch in this runtime; pass the `fetch` option");
+		const endpoints = this.#options.endpoints;
+		const base = endpoints[this.#endpoint % endpoints.length] ?? endpoints[0] ?? "";
+		const signal = options.signal;
+		const getPage = async (after: number, limit: number) => {
+			const token = await this.#tokenForRequest();
+			try {
+				return await fetchHistoryPage({ fetch, base, room: this.#options.room, token, signal }, after, limit);
+			} catch (error) {
+				// An expired token: one retry with a fresh one, when the token is a function.
+				if (!(error instanceof BatonError && error.status === 401 && typeof this.#options.token === "function")) throw error;
+				if (this.#token === token) this.#token = null;
+				return fetchHistoryPage({ fetch, base, room: this.#options.room, token: await this.#tokenForRequest(), signal }, after, limit);
+			}
+		};
+		return loadHistory<T>(getPage, options, Math.max(this.lastSeq, this.#welcome?.seq ?? 0));
+	}
+
+	/**
+	 * Drops the current socket (closing it with 4000) and reconnects at once, resuming the session
+	 * (nothing is lost or delivered twice). Cuts a pending backoff wait short. No-op once closed.
 	 */
 	reconnect(): void {
 		if (this.#state === "closed") return;
@@ -129,11 +339,12 @@ export class RoomConnection {
 	}
 
 	/**
-	 * Closes the connection for good: the socket is closed with 1000, every timer is cleared and
-	 * pending publishes reject with `closed`. Idempotent.
+	 * Closes the connection for good: the socket is closed with 1000 (a goodbye: the others see
+	 * this user leave at once), every timer is cleared and pending publishes reject with `closed`.
+	 * Idempotent.
 	 */
 	close(): void {
-		this.#shutdown(CloseCode.Normal, "", new BatonError(ClientErrorCode.Closed, "the room was closed"), false);
+		this.#shutdown(CloseCode.Normal, "", new BatonError(ClientErrorCode.Closed, "the room was closed"), false, this.#state === "open");
 	}
 
 	// ---- state ---------------------------------------------------------------------------------
@@ -146,23 +357,38 @@ export class RoomConnection {
 	}
 
 	/** The one way to `closed`: clears timers, closes the socket, settles everything. Idempotent. */
-	#shutdown(code: number, reason: string, error: BatonError, surface: boolean): void {
+	#shutdown(code: number, reason: string, error: BatonError, surface: boolean, opened: boolean): void {
 		if (this.#state === "closed") return;
 		this.#timers.clearAll();
+		for (const detach of this.#detach.splice(0)) detach();
 		const link = this.#link;
 		this.#link = null;
-		if (link !== null) closeSocket(link.ws, "client closed");
+		if (link !== null) closeSocket(link.ws, CloseCode.Normal, "client closed");
+		// Closed before it ever dialed (React StrictMode's first mount): it did nothing, so the saved
+		// session stays as it was for the next connection. Its own publishes were never saved.
+		if (!this.#started) this.#store = null;
+		this.#closedWith = { error, surfaced: surface };
 		this.#log(surface ? "warn" : "info", "room closed", { code, error: surface ? error.code : undefined });
 		this.#setState("closed");
 		if (surface) this.#events.emit("error", { code: error.code, message: error.message, closeCode: code });
-		this.#events.emit("close", { code, reason, willReconnect: false });
+		this.#events.emit("close", { code, reason, willReconnect: false, opened });
+		this.#ready.reject(error);
+		for (const waiter of this.#openWaiters) waiter.reject(error);
+		this.#openWaiters.clear();
+		for (const stream of [...this.#streams]) stream.end(surface ? error : null);
 		this.#outbox.failAll(error);
+	}
+
+	/** The connect signal aborted: a close like `close()`, with `aborted` for what is pending. */
+	#abort(): void {
+		this.#shutdown(CloseCode.Normal, "", new BatonError(ClientErrorCode.Aborted, "the connect signal was aborted"), false, this.#state === "open");
 	}
 
 	// ---- dialing -------------------------------------------------------------------------------
 
 	async #dial(): Promise<void> {
 		if (this.#isClosed()) return;
+		this.#started = true;
 		let token: string;
 		try {
 			token = await this.#currentToken();
@@ -175,6 +401,7 @@ export class RoomConnection {
 			return;
 		}
 		if (this.#isClosed() || this.#link !== null) return;
+		this.#adoptSub(token);
 		const endpoints = this.#options.endpoints;
 		const base = endpoints[this.#endpoint % endpoints.length] ?? endpoints[0];
 		const after = this.#ordering.cursor;
@@ -187,7 +414,7 @@ export class RoomConnection {
 			this.#recover({ kind: "close", code: CloseCode.Abnormal, reason: "" }, false, null);
 			return;
 		}
-		const link: Link = { id: ++this.#links, ws, after, lastFrameAt: Date.now() };
+		const link: Link = { id: ++this.#links, ws, after, token, authPending: null, lastFrameAt: Date.now() };
 		this.#link = link;
 		this.#log("debug", "dialing", { endpoint: this.#endpoint, attempt: this.#attempt, resume: this.#resume !== null, after });
 		ws.addEventListener("message", (event) => this.#onFrame(link, event));
@@ -201,12 +428,31 @@ export class RoomConnection {
 	}
 
 	async #currentToken(): Promise<string> {
-		if (this.#token !== null) return this.#token;
 		const source = this.#options.token;
-		const token = typeof source === "string" ? source : await source();
-		if (typeof token !== "string" || token.length === 0) throw new TypeError("token must be a non-empty string");
+		if (typeof source === "string") return source;
+		const cached = this.#token;
+		// A cached token already past its `exp` would only earn a 4001: fetch a fresh one.
+		if (cached !== null && !isExpired(cached)) return cached;
+		const token = await this.#callTokenSource(source);
 		this.#token = token;
 		return token;
+	}
+
+	/** Calls the token function; throws unless it returned a non-empty string. */
+	async #callTokenSource(source: () => string | Promise<string>): Promise<string> {
+		this.#tokenFetchedAt = Date.now();
+		const token: unknown = await source();
+		if (typeof token !== "string" || token.length === 0) throw new TypeError("token must be a non-empty string");
+		return token;
+	}
+
+	/** The token for an HTTP request, failures as `token_unavailable`. */
+	async #tokenForRequest(): Promise<string> {
+		try {
+			return await this.#currentToken();
+		} catch (error) {
+			throw new BatonError(ClientErrorCode.TokenUnavailable, `the token function failed: ${messageOf(error)}`);
+		}
 	}
 
 	#scheduleDial(delayMs: number): void {
@@ -224,7 +470,8 @@ export class RoomConnection {
 		const welcomed = this.#state === "open";
 		this.#link = null;
 		for (const name of LINK_TIMERS) this.#timers.clear(name);
-		if (loss.kind === "local") closeSocket(link.ws, loss.cause);
+		// Replacing the socket, not leaving: 4000 keeps the room's presence grace (CONTRACT.md §12).
+		if (loss.kind === "local") closeSocket(link.ws, CloseCode.ClientReconnect, loss.cause);
 		this.#recover(loss, welcomed, link.id);
 	}
 
@@ -242,21 +489,22 @@ export class RoomConnection {
 		});
 		if (step.kind === "stop") {
 			const errorCode = stopErrorCode(step.closeCode, step.reasonCode);
-			const error = new BatonError(errorCode, `the server closed the connection with ${code} (${errorCode})`, code);
-			this.#shutdown(code, reason, error, step.surface);
+			const error = new BatonError(errorCode, `the server closed the connection with ${code} (${errorCode})`, { closeCode: code });
+			this.#shutdown(code, reason, error, step.surface, welcomed);
 			return;
 		}
 		if (step.dropTooLarge && linkId !== null) {
-			const tooLarge = new BatonError(ErrorCode.TooLarge, "the publish exceeded the server's message size limit", code);
+			const tooLarge = new BatonError(ErrorCode.TooLarge, "the publish exceeded the server's message size limit", { closeCode: code });
 			const dropped = this.#outbox.failLargestSentOn(linkId, tooLarge);
 			if (dropped !== undefined) this.#log("warn", "dropped a publish the server found too large", { id: dropped });
 		}
 		if (step.refreshToken) this.#token = null;
 		if (step.nextEndpoint) this.#endpoint = (this.#endpoint + 1) % this.#options.endpoints.length;
 		this.#attempt++;
-		this.#log("info", "connection lost", { code, delayMs: step.delayMs, endpoint: this.#endpoint });
+		this.#log("info", welcomed ? "connection lost" : "dial failed", { code, delayMs: step.delayMs, endpoint: this.#endpoint });
 		this.#setState(this.#resume === null ? "connecting" : "reconnecting");
-		this.#events.emit("close", { code, reason, willReconnect: true });
+		if (welcomed) this.#events.emit("close", { code, reason, willReconnect: true, opened: true });
+		else this.#events.emit("dial_failed", { code, reason, attempt: this.#attempt, retryIn: step.delayMs });
 		this.#scheduleDial(step.delayMs);
 	}
 
@@ -265,6 +513,8 @@ export class RoomConnection {
 	#onFrame(link: Link, event: SocketMessageEvent): void {
 		if (link !== this.#link) return;
 		link.lastFrameAt = Date.now();
+		// Any frame answers a network probe: the socket still carries traffic.
+		this.#timers.clear("probe");
 		const text = event.data;
 		if (typeof text !== "string" || text === PONG) return;
 		const parsed = parseServerFrame(text);
@@ -290,18 +540,34 @@ export class RoomConnection {
 					this.#rateLimitStrikes = 0;
 					this.#flow.acked();
 					if (this.#outbox.size === 0) this.#flow.reset();
+					this.#events.emit("ack", { id: frame.id, seq: frame.seq, dup: frame.dup });
 					this.#pump(link);
 				}
 				return;
 			case MessageType.Presence:
+				this.#presenceChanged(this.#presence.onPresence(frame));
 				this.#events.emit("presence", frame);
 				return;
+			case MessageType.PresenceCount:
+				this.#presenceChanged(this.#presence.onCount(frame));
+				return;
+			case MessageType.PresenceState: {
+				const changed = this.#presence.onState(frame);
+				this.#events.emit("presence_state", frame);
+				this.#presenceChanged(changed);
+				return;
+			}
 			case MessageType.Error:
 				this.#onError(link, frame);
 				return;
 			case MessageType.AuthOk:
+				this.#onAuthOk(link, frame);
 				return;
 		}
+	}
+
+	#presenceChanged(changed: boolean): void {
+		if (changed) this.#events.emit("presence_count", { count: this.#presence.count, truncated: this.#presence.truncated });
 	}
 
 	#onWelcome(link: Link, welcome: WelcomeFrame): void {
@@ -316,9 +582,19 @@ export class RoomConnection {
 			this.#log("info", "session not resumed; publishes re-sent now are deduplicated only within the new session");
 		}
 		this.#resume = welcome.resume;
+		this.#welcome = welcome;
 		const gap = this.#anchor(link, welcome);
+		this.#saveSoon();
+		const presenceChanged = this.#presence.onWelcome(welcome);
+		// Settled before any handler runs, so a handler that closes the room does not turn them into rejections.
+		this.#ready.resolve(welcome);
+		for (const waiter of this.#openWaiters) waiter.resolve(welcome);
+		this.#openWaiters.clear();
 		this.#setState("open");
 		this.#events.emit("welcome", welcome);
+		// Any handler may have closed or replaced the link; stop as soon as one did.
+		if (link !== this.#link) return;
+		this.#presenceChanged(presenceChanged);
 		if (gap !== null && link === this.#link) this.#events.emit("gap", gap);
 		if (link !== this.#link) return;
 		startHeartbeat(this.#timers, welcome.heartbeat, {
@@ -326,6 +602,7 @@ export class RoomConnection {
 			lastFrameAt: () => link.lastFrameAt,
 			dead: () => this.#linkEnded(link, { kind: "local", cause: "heartbeat_timeout" }),
 		});
+		this.#scheduleRefresh(link, readTokenClaims(link.token).exp);
 		// A new socket has a fresh token bucket on the server.
 		this.#flow.reset();
 		this.#pump(link);
@@ -348,16 +625,30 @@ export class RoomConnection {
 
 	#onMessage(link: Link, frame: MessageFrame): void {
 		const { missing } = this.#ordering.offer(frame);
+		let delivered = false;
 		for (let next = this.#ordering.take(); next !== undefined; next = this.#ordering.take()) {
-			this.#events.emit("message", next);
-			if (link !== this.#link) return;
+			delivered = true;
+			const message = next as MessageFrame<T>;
+			for (const stream of this.#streams) stream.push(message);
+			this.#events.emit("message", message);
+			if (link !== this.#link) break;
 		}
+		if (delivered) this.#saveSoon();
 		// A live stream skipped a seq: reconnect with after=lastSeq so the server replays it.
-		if (missing) this.#linkEnded(link, { kind: "local", cause: "sequence_gap" });
+		if (missing && link === this.#link) this.#linkEnded(link, { kind: "local", cause: "sequence_gap" });
 	}
 
 	#onError(link: Link, frame: ErrorFrame): void {
 		const id = frame.id;
+		if (id === undefined && frame.code === ErrorCode.Unauthorized && link.authPending !== null) {
+			this.#refreshRefused(link, frame);
+			return;
+		}
+		if (id !== undefined && this.#outbox.forgot(id)) {
+			// The answer to a publish given up on (timeout, abort): nobody is waiting for it.
+			this.#log("debug", "ignored an error for a publish given up on", { id, code: frame.code });
+			return;
+		}
 		if (id === undefined || !this.#outbox.has(id)) {
 			this.#events.emit("error", { code: frame.code, message: frame.message });
 			return;
@@ -372,8 +663,111 @@ export class RoomConnection {
 				// welcome on the new home re-sends it.
 				return;
 			default:
-				this.#outbox.fail(id, new BatonError(frame.code, frame.message));
+				this.#outbox.fail(id, new BatonError(frame.code, frame.message, { publishId: id }));
 		}
+	}
+
+	// ---- in-band token refresh (CONTRACT.md §11) -----------------------------------------------
+
+	/** Arms the refresh of `link`'s token ahead of `exp`; only for a token function and a readable `exp`. */
+	#scheduleRefresh(link: Link, exp: number | undefined): void {
+		if (typeof this.#options.token !== "function" || exp === undefined || link !== this.#link) return;
+		const delay = refreshDelay(exp, Date.now(), this.#tokenFetchedAt);
+		this.#timers.set("refresh", delay, () => void this.#refresh(link, exp));
+	}
+
+	async #refresh(link: Link, exp: number): Promise<void> {
+		const source = this.#options.token;
+		if (typeof source !== "function" || link !== this.#link) return;
+		let token: string;
+		try {
+			token = await this.#callTokenSource(source);
+		} catch (error) {
+			if (link !== this.#link) return;
+			const message = `the token function failed during a refresh: ${messageOf(error)}`;
+			this.#log("warn", message);
+			this.#events.emit("error", { code: ClientErrorCode.TokenUnavailable, message });
+			// Try again (at most every 10 s) while the current token lasts; 4001 remains the fallback.
+			this.#scheduleRefresh(link, exp);
+			return;
+		}
+		// Replaced meanwhile: the new socket was dialed with a token of its own.
+		if (link !== this.#link) return;
+		if (token === link.token) {
+			// The function handed back the same token: nothing to send; ask again later.
+			this.#scheduleRefresh(link, exp);
+			return;
+		}
+		if (!sendText(link.ws, JSON.stringify({ type: MessageType.Auth, token }))) return;
+		link.authPending = token;
+		this.#log("debug", "token refresh sent", { link: link.id });
+	}
+
+	#onAuthOk(link: Link, frame: AuthOkFrame): void {
+		const token = link.authPending;
+		if (token === null) return;
+		link.authPending = null;
+		link.token = token;
+		this.#token = token;
+		this.#adoptSub(token);
+		this.#log("debug", "token refreshed in band", { exp: frame.exp });
+		this.#scheduleRefresh(link, frame.exp);
+	}
+
+	/**
+	 * The room refused the new token and kept the old one. No retry in band: when the old one
+	 * expires the room closes with 4001, and the SDK fetches a fresh token and reconnects.
+	 */
+	#refreshRefused(link: Link, frame: ErrorFrame): void {
+		link.authPending = null;
+		this.#token = null;
+		const message = `the room refused the refreshed token (${frame.message}); the connection keeps its current one until it expires`;
+		this.#log("warn", message);
+		this.#events.emit("error", { code: frame.code, message });
+	}
+
+	// ---- browser connectivity ------------------------------------------------------------------
+
+	#onOnline(): void {
+		if (this.#state === "closed") return;
+		const link = this.#link;
+		if (link === null) {
+			if (!this.#timers.has("reconnect")) return; // a dial is under way (waiting for the token)
+			this.#log("info", "online: dialing now instead of waiting out the backoff");
+			this.#timers.clear("reconnect");
+			void this.#dial();
+			return;
+		}
+		if (this.#state !== "open") {
+			// A dial begun while offline can hang until its connect timeout: start a fresh one.
+			this.#linkEnded(link, { kind: "local", cause: "network_online" });
+			return;
+		}
+		this.#probe(link, "network_online");
+	}
+
+	#onOffline(): void {
+		const link = this.#link;
+		if (link !== null && this.#state === "open") this.#probe(link, "network_probe_failed");
+	}
+
+	/**
+	 * Sends a `ping` and gives the socket {@link NETWORK_PROBE_MS} to answer with any frame (the
+	 * runtime answers `pong` without waking the room); a socket that does not is replaced. One
+	 * that answers stays: a connectivity event alone never drops a working socket.
+	 */
+	#probe(link: Link, cause: ProbeCause): void {
+		// An `online` after an `offline` makes a pending probe's failure a reason to dial at once.
+		if (this.#timers.has("probe")) {
+			if (cause === "network_online") this.#probeCause = cause;
+			return;
+		}
+		this.#probeCause = cause;
+		if (!sendText(link.ws, PING)) {
+			this.#linkEnded(link, { kind: "local", cause });
+			return;
+		}
+		this.#timers.set("probe", NETWORK_PROBE_MS, () => this.#linkEnded(link, { kind: "local", cause: this.#probeCause }));
 	}
 
 	// ---- outbound ------------------------------------------------------------------------------
@@ -415,6 +809,62 @@ export class RoomConnection {
 		this.#timers.set("retry", delay, () => this.#pump(link));
 	}
 
+	// ---- persist -------------------------------------------------------------------------------
+
+	/** Takes over a saved session: its resume token, and its publishes under their original ids. */
+	#restore(saved: SavedSession): void {
+		this.#resume = saved.resume;
+		this.#sub = saved.sub;
+		this.#restoredSub = saved.sub;
+		const timeoutMs = this.#options.publishTimeout ?? undefined;
+		for (const { id, frame } of saved.outbox) {
+			const parsed = parseClientFrame(frame);
+			if (!parsed.ok || parsed.value.type !== MessageType.Publish || parsed.value.id !== id || this.#outbox.has(id)) continue;
+			const { settled } = this.#outbox.add(id, frame, { data: parsed.value.data, restored: true, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+			// Nobody holds this promise: its failure is told through the `error` event instead.
+			settled.catch((error: BatonError) => {
+				if (error.code === ClientErrorCode.Closed || error.code === ClientErrorCode.Aborted) return;
+				this.#events.emit("error", { code: error.code, message: error.message, publishId: id });
+			});
+		}
+		this.#log("info", "restored a saved session", { resume: saved.resume !== null, lastSeq: saved.lastSeq, publishes: this.#outbox.size });
+	}
+
+	/**
+	 * Records whose token is in use. The first token after a restore must belong to the saved
+	 * session's sub: another user's token starts clean (their publishes are not sent as this user).
+	 */
+	#adoptSub(token: string): void {
+		const sub = readTokenClaims(token).sub ?? null;
+		const restored = this.#restoredSub;
+		this.#restoredSub = undefined;
+		if (restored !== undefined && restored !== null && sub !== null && restored !== sub) {
+			this.#log("info", "the saved session belongs to another sub; starting a fresh one");
+			this.#resume = null;
+			this.#ordering = new OrderedDelivery(this.#options.after);
+			this.#outbox.failAll(new BatonError(ClientErrorCode.Closed, "saved by another user"), (entry) => entry.restored);
+		}
+		if (sub !== this.#sub) {
+			this.#sub = sub;
+			this.#saveSoon();
+		}
+	}
+
+	/** Saves the session once per microtask, however many changes it saw. */
+	#saveSoon(): void {
+		if (this.#store === null || this.#savePending) return;
+		this.#savePending = true;
+		queueMicrotask(() => {
+			this.#savePending = false;
+			this.#store?.save({
+				sub: this.#sub,
+				resume: this.#resume,
+				lastSeq: this.#ordering.cursor,
+				outbox: this.#outbox.entries().map((entry) => ({ id: entry.id, frame: entry.frame })),
+			});
+		});
+	}
+
 	// ---- helpers -------------------------------------------------------------------------------
 
 	/** Read through a method so checks after an `await` are not narrowed away by the compiler. */
@@ -425,6 +875,11 @@ export class RoomConnection {
 	#log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
 		this.#options.onLog?.(level, message, { room: this.#options.room, ...fields });
 	}
+}
+
+function isExpired(token: string): boolean {
+	const exp = readTokenClaims(token).exp;
+	return exp !== undefined && exp * 1000 <= Date.now();
 }
 
 function messageOf(error: unknown): string {

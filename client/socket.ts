@@ -1,4 +1,4 @@
-import { CloseCode } from "../protocol/index.ts";
+import type { CloseCode } from "../protocol/index.ts";
 import { stopWatching } from "./close-watch.ts";
 
 /**
@@ -50,15 +50,20 @@ export function sendText(ws: WebSocketLike, text: string): boolean {
 	}
 }
 
+/** The two codes the SDK closes with: the goodbye of `room.close()`, or "replacing this socket". */
+export type ClientCloseCode = typeof CloseCode.Normal | typeof CloseCode.ClientReconnect;
+
 /**
- * Closes a socket the SDK is done with. Always 1000: a client must never send the reserved 1006
- * (RFC 6455 §7.4.1), and 4008 is the server's word; the SDK's `close` event says what happened.
+ * Closes a socket the SDK is done with: 1000 only for `room.close()` (a goodbye: the room sends
+ * `leave` at once, CONTRACT.md §12), 4000 when the SDK drops it to replace it (the room treats it
+ * as a loss and keeps the presence grace). Never 1006 (reserved, RFC 6455 §7.4.1) nor 4008 (the
+ * server's word); the SDK's `close` event says what happened.
  */
-export function closeSocket(ws: WebSocketLike, reason: string): void {
+export function closeSocket(ws: WebSocketLike, code: ClientCloseCode, reason: string): void {
 	stopWatching(ws);
 	if (ws.readyState >= 2) return;
 	try {
-		ws.close(CloseCode.Normal, reason);
+		ws.close(code, reason);
 	} catch {
 		// Already closing.
 	}

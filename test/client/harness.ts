@@ -25,13 +25,29 @@ export type Recorded = { [K in keyof RoomEvents]: RoomEvents[K][] };
 
 /** Subscribes to every event type and records the payloads. */
 export function record(room: Room): Recorded {
-	const recorded: Recorded = { welcome: [], message: [], presence: [], state: [], error: [], close: [], gap: [] };
+	const recorded: Recorded = {
+		welcome: [],
+		message: [],
+		presence: [],
+		presence_state: [],
+		presence_count: [],
+		state: [],
+		error: [],
+		close: [],
+		dial_failed: [],
+		ack: [],
+		gap: [],
+	};
 	room.on("welcome", (p) => recorded.welcome.push(p));
 	room.on("message", (p) => recorded.message.push(p));
 	room.on("presence", (p) => recorded.presence.push(p));
+	room.on("presence_state", (p) => recorded.presence_state.push(p));
+	room.on("presence_count", (p) => recorded.presence_count.push(p));
 	room.on("state", (p) => recorded.state.push(p));
 	room.on("error", (p) => recorded.error.push(p));
 	room.on("close", (p) => recorded.close.push(p));
+	room.on("dial_failed", (p) => recorded.dial_failed.push(p));
+	room.on("ack", (p) => recorded.ack.push(p));
 	room.on("gap", (p) => recorded.gap.push(p));
 	return recorded;
 }
