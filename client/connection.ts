@@ -150,15 +150,15 @@ export class RoomConnection<T = unknown> {
 		}
 		this.#ordering = new OrderedDelivery(after);
 		const signal = this.#options.signal;
-		if (signal?.aborted) {
-			this.#abort();
-			return;
-		}
-		this.#detach.push(onAbort(signal, () => this.#abort()));
+		if (signal?.aborted !== true) this.#detach.push(onAbort(signal, () => this.#abort()));
 		const network = this.#options.network;
 		if (network !== null) this.#detach.push(watchNetwork(network, { online: () => this.#onOnline(), offline: () => this.#onOffline() }));
-		// Dial from a microtask so handlers attached right after connect() see every event.
-		queueMicrotask(() => void this.#dial());
+		// Dial (or close, for a signal aborted already) from a microtask, so handlers attached right
+		// after connect() see every event.
+		queueMicrotask(() => {
+			if (signal?.aborted === true) this.#abort();
+			else void this.#dial();
+		});
 	}
 
 	/** Where the connection is; see {@link RoomState}. */

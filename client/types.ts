@@ -143,7 +143,7 @@ export interface DialFailedEvent {
 	/** The close code, or the local one (1006 for a connect timeout or a refused connection). */
 	code: number;
 	reason: string;
-	/** Failed dials since the last welcome, this one included. */
+	/** The number of the next dial, counting redials since the last welcome (1 = the first). */
 	attempt: number;
 	/** When the next dial starts, in ms from now. */
 	retryIn: number;

@@ -98,3 +98,67 @@ export async function expectRedialAfter(ms: number): Promise<FakeWebSocket> {
 	}
 	return FakeWebSocket.last;
 }
+
+/** An unsigned JWT-shaped token with the given claims (the SDK reads claims, never verifies). */
+export function fakeJwt(claims: { exp?: number; sub?: string; [claim: string]: unknown }): string {
+	const part = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+	return `${part({ alg: "HS256", typ: "JWT" })}.${part(claims)}.c2ln`;
+}
+
+/** `exp` (seconds) for a token expiring `ms` from the current (fake) clock. */
+export function expIn(ms: number): number {
+	return Math.floor((Date.now() + ms) / 1000);
+}
+
+/** An in-memory Web Storage, with a switch to make writes fail like a full quota. */
+export class MemoryStorage {
+	readonly items = new Map<string, string>();
+	writes = 0;
+	failWrites = false;
+
+	getItem(key: string): string | null {
+		return this.items.get(key) ?? null;
+	}
+
+	setItem(key: string, value: string): void {
+		if (this.failWrites) throw new Error("QuotaExceededError");
+		this.writes++;
+		this.items.set(key, value);
+	}
+
+	removeItem(key: string): void {
+		this.items.delete(key);
+	}
+
+	/** The saved session under `key`, parsed. */
+	saved(key: string): { sub: string | null; resume: string | null; lastSeq: number | null; outbox: { id: string; frame: string }[] } | null {
+		const text = this.items.get(key);
+		return text === undefined ? null : JSON.parse(text);
+	}
+}
+
+/** A stand-in for `window` as a source of `online`/`offline` events. */
+export class FakeNetwork {
+	readonly #listeners = new Map<string, Set<() => void>>();
+
+	addEventListener(type: "online" | "offline", listener: () => void): void {
+		const set = this.#listeners.get(type) ?? new Set();
+		set.add(listener);
+		this.#listeners.set(type, set);
+	}
+
+	removeEventListener(type: "online" | "offline", listener: () => void): void {
+		this.#listeners.get(type)?.delete(listener);
+	}
+
+	/** Listeners currently attached, over both events. */
+	get listeners(): number {
+		let n = 0;
+		for (const set of this.#listeners.values()) n += set.size;
+		return n;
+	}
+
+	dispatch(type: "online" | "offline"): void {
+		for (const listener of [...(this.#listeners.get(type) ?? [])]) listener();
+	}
+}
