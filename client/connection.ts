@@ -514,7 +514,10 @@ export class RoomConnection<T = unknown> {
 		if (link !== this.#link) return;
 		link.lastFrameAt = Date.now();
 		// Any frame answers a network probe: the socket still carries traffic.
-		this.#timers.clear("probe");
+		if (this.#timers.has("probe")) {
+			this.#timers.clear("probe");
+			this.#log("debug", "network probe answered", { link: link.id });
+		}
 		const text = event.data;
 		if (typeof text !== "string" || text === PONG) return;
 		const parsed = parseServerFrame(text);
