@@ -8,7 +8,6 @@ import {
 	PING,
 	PONG,
 	type PresenceEntry,
-	parseClientFrame,
 	parseServerFrame,
 	type WelcomeFrame,
 } from "../protocol/index.ts";
@@ -23,7 +22,7 @@ import { startHeartbeat } from "./heartbeat.ts";
 import { fetchHistoryPage, type HistoryOptions, type HistoryPage, loadHistory } from "./history.ts";
 import { IdSource } from "./ids.ts";
 import { readTokenClaims } from "./jwt.ts";
-import { DEFAULT_STREAM_BUFFER, MessageStream, type MessagesOptions } from "./message-stream.ts";
+import { type MessageStream, MessageStreams, type MessagesOptions } from "./message-stream.ts";
 import { NETWORK_PROBE_MS, watchNetwork } from "./network.ts";
 import { assertTimeout, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { OrderedDelivery } from "./ordering.ts";
@@ -32,9 +31,11 @@ import { type SavedSession, SessionStore } from "./persist.ts";
 import { type LinkLoss, LOCAL_CLOSE_CODE, nextStep } from "./policy.ts";
 import { PresenceView } from "./presence.ts";
 import { refreshDelay } from "./refresh.ts";
+import { dropRestored, restorePublishes, SessionWriter } from "./saved-session.ts";
 import { onAbort } from "./signal.ts";
 import { closeSocket, type SocketMessageEvent, sendText, type WebSocketLike } from "./socket.ts";
 import { Timers } from "./timers.ts";
+import { TokenCache } from "./tokens.ts";
 import type { ConnectOptions, LogLevel, PendingPublish, PublishOptions, RoomEvents, RoomState } from "./types.ts";
 import { socketProtocols, socketUrl } from "./url.ts";
 
@@ -80,9 +81,10 @@ export class RoomConnection<T = unknown> {
 	readonly ready: Promise<WelcomeFrame>;
 
 	readonly #options: ResolvedOptions;
+	readonly #tokens: TokenCache;
 	readonly #events = new Emitter<RoomEvents<T>>();
 	readonly #timers = new Timers<TimerName>();
-	readonly #outbox = new Outbox(() => this.#saveSoon());
+	readonly #outbox = new Outbox(() => this.#writer.saveSoon());
 	readonly #flow = new PublishFlow();
 	readonly #ids = new IdSource();
 	readonly #presence = new PresenceView();
@@ -99,25 +101,20 @@ export class RoomConnection<T = unknown> {
 	#unauthorizedSinceWelcome = 0;
 	/** `rate_limited` refusals since the last ack. */
 	#rateLimitStrikes = 0;
-	/** The cached access token; null when it must be (re)fetched. */
-	#token: string | null = null;
-	/** When the token function was last called (refreshes are at least 10 s apart). */
-	#tokenFetchedAt = Number.NEGATIVE_INFINITY;
 	/** The last welcome's resume token; null before the first welcome. */
 	#resume: string | null = null;
 	/** The latest welcome, for `opened()`. */
 	#welcome: WelcomeFrame | null = null;
 	readonly #ready: Deferred<WelcomeFrame> = deferred();
 	readonly #openWaiters = new Set<Deferred<WelcomeFrame>>();
-	readonly #streams = new Set<MessageStream<T>>();
+	readonly #streams = new MessageStreams<T>();
 	/** Removes the signal and network listeners. */
 	readonly #detach: Array<() => void> = [];
 	/** How the room closed: the error pending calls reject with, and whether it was an error close. */
 	#closedWith: { error: BatonError; surfaced: boolean } | null = null;
 
-	/** The saved session (`persist`); null when off, or once detached by an early close. */
-	#store: SessionStore | null = null;
-	#savePending = false;
+	/** Writes the saved session (`persist`); writes nothing when it is off. */
+	#writer: SessionWriter = new SessionWriter(null, () => this.#savedSession());
 	/** True once the first dial began; a room closed before it leaves the saved session untouched. */
 	#started = false;
 	/** The `sub` of the session restored from storage, until the first token is checked against it. */
@@ -132,6 +129,7 @@ export class RoomConnection<T = unknown> {
 	 */
 	constructor(options: ConnectOptions) {
 		this.#options = resolveOptions(options);
+		this.#tokens = new TokenCache(this.#options.token);
 		this.ready = this.#ready.promise;
 		// `ready` is a convenience: an app that never awaits it must not see an unhandled rejection.
 		this.ready.catch(() => undefined);
@@ -144,7 +142,7 @@ export class RoomConnection<T = unknown> {
 				this.#restore(saved);
 				after = saved.lastSeq ?? after;
 			}
-			this.#store = store;
+			this.#writer = new SessionWriter(store, () => this.#savedSession());
 		} else if (options.persist !== undefined && options.persist !== false) {
 			this.#log("warn", "persist: no storage in this runtime (pass persist.storage); the session is not saved");
 		}
@@ -276,20 +274,7 @@ export class RoomConnection<T = unknown> {
 	 * for await (const m of room.messages()) render(m.seq, m.data);
 	 */
 	messages(options: MessagesOptions = {}): MessageStream<T> {
-		const bufferSize = options.bufferSize ?? DEFAULT_STREAM_BUFFER;
-		if (!(Number.isSafeInteger(bufferSize) && bufferSize >= 1)) throw new TypeError("baton: `bufferSize` must be a positive integer");
-		let stopListening = (): void => undefined;
-		const stream = new MessageStream<T>(bufferSize, () => {
-			this.#streams.delete(stream);
-			stopListening();
-		});
-		if (this.#closedWith !== null) {
-			stream.end(this.#closedWith.surfaced ? this.#closedWith.error : null);
-			return stream;
-		}
-		this.#streams.add(stream);
-		stopListening = onAbort(options.signal, () => stream.end(new BatonError(ClientErrorCode.Aborted, "the messages() signal was aborted")));
-		return stream;
+		return this.#streams.open(options);
 	}
 
 	/**
@@ -314,8 +299,8 @@ export class RoomConnection<T = unknown> {
 				return await fetchHistoryPage({ fetch, base, room: this.#options.room, token, signal }, after, limit);
 			} catch (error) {
 				// An expired token: one retry with a fresh one, when the token is a function.
-				if (!(error instanceof BatonError && error.status === 401 && typeof this.#options.token === "function")) throw error;
-				if (this.#token === token) this.#token = null;
+				if (!(error instanceof BatonError && error.status === 401 && this.#tokens.refreshable)) throw error;
+				this.#tokens.invalidate(token);
 				return fetchHistoryPage({ fetch, base, room: this.#options.room, token: await this.#tokenForRequest(), signal }, after, limit);
 			}
 		};
@@ -366,7 +351,7 @@ export class RoomConnection<T = unknown> {
 		if (link !== null) closeSocket(link.ws, CloseCode.Normal, "client closed");
 		// Closed before it ever dialed (React StrictMode's first mount): it did nothing, so the saved
 		// session stays as it was for the next connection. Its own publishes were never saved.
-		if (!this.#started) this.#store = null;
+		if (!this.#started) this.#writer.detach();
 		this.#closedWith = { error, surfaced: surface };
 		this.#log(surface ? "warn" : "info", "room closed", { code, error: surface ? error.code : undefined });
 		this.#setState("closed");
@@ -375,7 +360,7 @@ export class RoomConnection<T = unknown> {
 		this.#ready.reject(error);
 		for (const waiter of this.#openWaiters) waiter.reject(error);
 		this.#openWaiters.clear();
-		for (const stream of [...this.#streams]) stream.end(surface ? error : null);
+		this.#streams.end(surface ? error : null);
 		this.#outbox.failAll(error);
 	}
 
@@ -391,7 +376,7 @@ export class RoomConnection<T = unknown> {
 		this.#started = true;
 		let token: string;
 		try {
-			token = await this.#currentToken();
+			token = await this.#tokens.current();
 		} catch (error) {
 			if (this.#isClosed()) return;
 			const message = `the token function failed: ${messageOf(error)}`;
@@ -427,29 +412,10 @@ export class RoomConnection<T = unknown> {
 		});
 	}
 
-	async #currentToken(): Promise<string> {
-		const source = this.#options.token;
-		if (typeof source === "string") return source;
-		const cached = this.#token;
-		// A cached token already past its `exp` would only earn a 4001: fetch a fresh one.
-		if (cached !== null && !isExpired(cached)) return cached;
-		const token = await this.#callTokenSource(source);
-		this.#token = token;
-		return token;
-	}
-
-	/** Calls the token function; throws unless it returned a non-empty string. */
-	async #callTokenSource(source: () => string | Promise<string>): Promise<string> {
-		this.#tokenFetchedAt = Date.now();
-		const token: unknown = await source();
-		if (typeof token !== "string" || token.length === 0) throw new TypeError("token must be a non-empty string");
-		return token;
-	}
-
 	/** The token for an HTTP request, failures as `token_unavailable`. */
 	async #tokenForRequest(): Promise<string> {
 		try {
-			return await this.#currentToken();
+			return await this.#tokens.current();
 		} catch (error) {
 			throw new BatonError(ClientErrorCode.TokenUnavailable, `the token function failed: ${messageOf(error)}`);
 		}
@@ -484,7 +450,7 @@ export class RoomConnection<T = unknown> {
 			welcomed,
 			attempt: this.#attempt,
 			unauthorizedSinceWelcome: this.#unauthorizedSinceWelcome,
-			canRefreshToken: typeof this.#options.token === "function",
+			canRefreshToken: this.#tokens.refreshable,
 			backoff: this.#options.backoff,
 		});
 		if (step.kind === "stop") {
@@ -498,7 +464,7 @@ export class RoomConnection<T = unknown> {
 			const dropped = this.#outbox.failLargestSentOn(linkId, tooLarge);
 			if (dropped !== undefined) this.#log("warn", "dropped a publish the server found too large", { id: dropped });
 		}
-		if (step.refreshToken) this.#token = null;
+		if (step.refreshToken) this.#tokens.invalidate();
 		if (step.nextEndpoint) this.#endpoint = (this.#endpoint + 1) % this.#options.endpoints.length;
 		this.#attempt++;
 		this.#log("info", welcomed ? "connection lost" : "dial failed", { code, delayMs: step.delayMs, endpoint: this.#endpoint });
@@ -587,7 +553,7 @@ export class RoomConnection<T = unknown> {
 		this.#resume = welcome.resume;
 		this.#welcome = welcome;
 		const gap = this.#anchor(link, welcome);
-		this.#saveSoon();
+		this.#writer.saveSoon();
 		const presenceChanged = this.#presence.onWelcome(welcome);
 		// Settled before any handler runs, so a handler that closes the room does not turn them into rejections.
 		this.#ready.resolve(welcome);
@@ -632,11 +598,11 @@ export class RoomConnection<T = unknown> {
 		for (let next = this.#ordering.take(); next !== undefined; next = this.#ordering.take()) {
 			delivered = true;
 			const message = next as MessageFrame<T>;
-			for (const stream of this.#streams) stream.push(message);
+			this.#streams.push(message);
 			this.#events.emit("message", message);
 			if (link !== this.#link) break;
 		}
-		if (delivered) this.#saveSoon();
+		if (delivered) this.#writer.saveSoon();
 		// A live stream skipped a seq: reconnect with after=lastSeq so the server replays it.
 		if (missing && link === this.#link) this.#linkEnded(link, { kind: "local", cause: "sequence_gap" });
 	}
@@ -674,17 +640,16 @@ export class RoomConnection<T = unknown> {
 
 	/** Arms the refresh of `link`'s token ahead of `exp`; only for a token function and a readable `exp`. */
 	#scheduleRefresh(link: Link, exp: number | undefined): void {
-		if (typeof this.#options.token !== "function" || exp === undefined || link !== this.#link) return;
-		const delay = refreshDelay(exp, Date.now(), this.#tokenFetchedAt);
+		if (!this.#tokens.refreshable || exp === undefined || link !== this.#link) return;
+		const delay = refreshDelay(exp, Date.now(), this.#tokens.fetchedAt);
 		this.#timers.set("refresh", delay, () => void this.#refresh(link, exp));
 	}
 
 	async #refresh(link: Link, exp: number): Promise<void> {
-		const source = this.#options.token;
-		if (typeof source !== "function" || link !== this.#link) return;
+		if (link !== this.#link) return;
 		let token: string;
 		try {
-			token = await this.#callTokenSource(source);
+			token = await this.#tokens.fetch();
 		} catch (error) {
 			if (link !== this.#link) return;
 			const message = `the token function failed during a refresh: ${messageOf(error)}`;
@@ -711,7 +676,7 @@ export class RoomConnection<T = unknown> {
 		if (token === null) return;
 		link.authPending = null;
 		link.token = token;
-		this.#token = token;
+		this.#tokens.adopt(token);
 		this.#adoptSub(token);
 		this.#log("debug", "token refreshed in band", { exp: frame.exp });
 		this.#scheduleRefresh(link, frame.exp);
@@ -723,7 +688,7 @@ export class RoomConnection<T = unknown> {
 	 */
 	#refreshRefused(link: Link, frame: ErrorFrame): void {
 		link.authPending = null;
-		this.#token = null;
+		this.#tokens.invalidate();
 		const message = `the room refused the refreshed token (${frame.message}); the connection keeps its current one until it expires`;
 		this.#log("warn", message);
 		this.#events.emit("error", { code: frame.code, message });
@@ -819,18 +784,20 @@ export class RoomConnection<T = unknown> {
 		this.#resume = saved.resume;
 		this.#sub = saved.sub;
 		this.#restoredSub = saved.sub;
-		const timeoutMs = this.#options.publishTimeout ?? undefined;
-		for (const { id, frame } of saved.outbox) {
-			const parsed = parseClientFrame(frame);
-			if (!parsed.ok || parsed.value.type !== MessageType.Publish || parsed.value.id !== id || this.#outbox.has(id)) continue;
-			const { settled } = this.#outbox.add(id, frame, { data: parsed.value.data, restored: true, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
-			// Nobody holds this promise: its failure is told through the `error` event instead.
-			settled.catch((error: BatonError) => {
-				if (error.code === ClientErrorCode.Closed || error.code === ClientErrorCode.Aborted) return;
-				this.#events.emit("error", { code: error.code, message: error.message, publishId: id });
-			});
-		}
+		restorePublishes(this.#outbox, saved.outbox, this.#options.publishTimeout ?? undefined, (id, error) => {
+			this.#events.emit("error", { code: error.code, message: error.message, publishId: id });
+		});
 		this.#log("info", "restored a saved session", { resume: saved.resume !== null, lastSeq: saved.lastSeq, publishes: this.#outbox.size });
+	}
+
+	/** What `persist` saves. */
+	#savedSession(): SavedSession {
+		return {
+			sub: this.#sub,
+			resume: this.#resume,
+			lastSeq: this.#ordering.cursor,
+			outbox: this.#outbox.entries().map((entry) => ({ id: entry.id, frame: entry.frame })),
+		};
 	}
 
 	/**
@@ -845,27 +812,12 @@ export class RoomConnection<T = unknown> {
 			this.#log("info", "the saved session belongs to another sub; starting a fresh one");
 			this.#resume = null;
 			this.#ordering = new OrderedDelivery(this.#options.after);
-			this.#outbox.failAll(new BatonError(ClientErrorCode.Closed, "saved by another user"), (entry) => entry.restored);
+			dropRestored(this.#outbox);
 		}
 		if (sub !== this.#sub) {
 			this.#sub = sub;
-			this.#saveSoon();
+			this.#writer.saveSoon();
 		}
-	}
-
-	/** Saves the session once per microtask, however many changes it saw. */
-	#saveSoon(): void {
-		if (this.#store === null || this.#savePending) return;
-		this.#savePending = true;
-		queueMicrotask(() => {
-			this.#savePending = false;
-			this.#store?.save({
-				sub: this.#sub,
-				resume: this.#resume,
-				lastSeq: this.#ordering.cursor,
-				outbox: this.#outbox.entries().map((entry) => ({ id: entry.id, frame: entry.frame })),
-			});
-		});
 	}
 
 	// ---- helpers -------------------------------------------------------------------------------
@@ -878,11 +830,6 @@ export class RoomConnection<T = unknown> {
 	#log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
 		this.#options.onLog?.(level, message, { room: this.#options.room, ...fields });
 	}
-}
-
-function isExpired(token: string): boolean {
-	const exp = readTokenClaims(token).exp;
-	return exp !== undefined && exp * 1000 <= Date.now();
 }
 
 function messageOf(error: unknown): string {

@@ -1,6 +1,6 @@
 import type { MessageFrame } from "../protocol/index.ts";
 import { BatonError, ClientErrorCode } from "./errors.ts";
-import type { SignalLike } from "./signal.ts";
+import { onAbort, type SignalLike } from "./signal.ts";
 
 /** Default for {@link MessagesOptions.bufferSize}. */
 export const DEFAULT_STREAM_BUFFER = 1000;
@@ -99,5 +99,40 @@ export class MessageStream<T> implements AsyncIterableIterator<MessageFrame<T>> 
 		// Thrown once; the iterator is done afterwards.
 		if (this.#end !== null) this.#end.error = null;
 		waiter.reject(error);
+	}
+}
+
+/** The room's open `messages()` iterators: each delivered message goes to all of them. */
+export class MessageStreams<T> {
+	#streams = new Set<MessageStream<T>>();
+	/** Set when the room closed: later iterators end at once, with `error` when there was one. */
+	#ended: { error: BatonError | null } | null = null;
+
+	/** A new iterator; see `room.messages()`. @throws TypeError for a bufferSize that could never work. */
+	open(options: MessagesOptions): MessageStream<T> {
+		const bufferSize = options.bufferSize ?? DEFAULT_STREAM_BUFFER;
+		if (!(Number.isSafeInteger(bufferSize) && bufferSize >= 1)) throw new TypeError("baton: `bufferSize` must be a positive integer");
+		let stopListening = (): void => undefined;
+		const stream = new MessageStream<T>(bufferSize, () => {
+			this.#streams.delete(stream);
+			stopListening();
+		});
+		if (this.#ended !== null) {
+			stream.end(this.#ended.error);
+			return stream;
+		}
+		this.#streams.add(stream);
+		stopListening = onAbort(options.signal, () => stream.end(new BatonError(ClientErrorCode.Aborted, "the messages() signal was aborted")));
+		return stream;
+	}
+
+	push(message: MessageFrame<T>): void {
+		for (const stream of this.#streams) stream.push(message);
+	}
+
+	/** The room closed: every iterator ends (throwing `error` when there is one). */
+	end(error: BatonError | null): void {
+		this.#ended = { error };
+		for (const stream of [...this.#streams]) stream.end(error);
 	}
 }
