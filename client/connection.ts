@@ -642,6 +642,10 @@ export class RoomConnection<T = unknown> {
 	#scheduleRefresh(link: Link, exp: number | undefined): void {
 		if (!this.#tokens.refreshable || exp === undefined || link !== this.#link) return;
 		const delay = refreshDelay(exp, Date.now(), this.#tokens.fetchedAt);
+		if (delay === null) {
+			this.#log("debug", "token expires before it may be refreshed in band; the 4001 path will renew it", { exp });
+			return;
+		}
 		this.#timers.set("refresh", delay, () => void this.#refresh(link, exp));
 	}
 

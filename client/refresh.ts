@@ -11,12 +11,15 @@ export const MIN_REFRESH_INTERVAL_MS = 10_000;
 
 /**
  * Milliseconds from `now` until the next refresh of a token expiring at `expSeconds`, given the
- * last token fetch at `lastFetchAt` (all times `Date.now()`-style ms, `exp` in seconds). Clock
- * skew between the SDK and the server shifts this by the skew; the 4001 close remains the fallback.
+ * last token fetch at `lastFetchAt` (all times `Date.now()`-style ms, `exp` in seconds); null when
+ * the 10 s pace would put it at or past `exp` — too late to help: the room closes with 4001 and the
+ * SDK reconnects with a fresh token (the fallback path) instead. Clock skew between the SDK and
+ * the server shifts this by the skew.
  */
-export function refreshDelay(expSeconds: number, now: number, lastFetchAt: number): number {
+export function refreshDelay(expSeconds: number, now: number, lastFetchAt: number): number | null {
 	const remaining = expSeconds * 1000 - now;
 	const ideal = remaining > 2 * REFRESH_LEAD_MS ? remaining - REFRESH_LEAD_MS : remaining / 2;
 	const earliest = lastFetchAt + MIN_REFRESH_INTERVAL_MS - now;
-	return Math.max(0, Math.floor(ideal), Math.ceil(earliest));
+	const delay = Math.max(0, Math.floor(ideal), Math.ceil(earliest));
+	return delay >= remaining ? null : delay;
 }

@@ -36,14 +36,15 @@ describe("refreshDelay (CONTRACT.md §11)", () => {
 		["a 61 s token: 30 s before exp", 61_000, 31_000],
 		["a 60 s token: half-way", 60_000, 30_000],
 		["a 20 s token: half-way, the 10 s floor", 20_000, 10_000],
-		["a 4 s token: the 10 s floor since the last fetch", 4_000, 10_000],
+		["a 12 s token: the 10 s floor since the last fetch, before exp", 12_000, 10_000],
 	])("%s", (_name, lifetime, expected) => {
 		expect(refreshDelay((now + lifetime) / 1000, now, now)).toBe(expected);
 	});
 
-	it("refreshes an already expired token as soon as the 10 s floor allows", () => {
-		expect(refreshDelay((now - 5_000) / 1000, now, now - 60_000)).toBe(0);
-		expect(refreshDelay((now - 5_000) / 1000, now, now - 4_000)).toBe(6_000);
+	it("gives up on refreshing in band (null) when the 10 s floor lands at or past exp: the 4001 path renews it", () => {
+		expect(refreshDelay((now + 4_000) / 1000, now, now)).toBeNull();
+		expect(refreshDelay((now + 10_000) / 1000, now, now)).toBeNull();
+		expect(refreshDelay((now - 5_000) / 1000, now, now - 60_000)).toBeNull();
 	});
 
 	it("exports the contract's figures", () => {
@@ -91,14 +92,25 @@ describe("in-band token refresh", () => {
 		expect(authTokens(ws)).toEqual([issued[1]]);
 	});
 
-	it("never calls the token function more often than once per 10 s, even for a token about to expire", async () => {
-		const { source, issued } = tokenSource(2_000);
+	it("never calls the token function more often than once per 10 s: a 12 s token is refreshed at 10 s", async () => {
+		const { source, issued } = tokenSource(12_000);
 		const { ws } = await startOpen({ token: source }, { heartbeat: { interval: 0, timeout: 0 } });
 		await vi.advanceTimersByTimeAsync(9_999);
 		expect(issued).toHaveLength(1);
 		await vi.advanceTimersByTimeAsync(1);
 		expect(issued).toHaveLength(2);
 		expect(authTokens(ws)).toHaveLength(1);
+	});
+
+	it("does not refresh in band a token that expires before the 10 s pace allows; the room's 4001 renews it", async () => {
+		const { source, issued } = tokenSource(2_000);
+		const { ws } = await startOpen({ token: source }, { resume: "r-1", heartbeat: { interval: 0, timeout: 0 } });
+		await vi.advanceTimersByTimeAsync(30_000);
+		expect(issued).toHaveLength(1);
+		expect(authTokens(ws)).toEqual([]);
+		ws.serverClose(CloseCode.Unauthorized, { code: "unauthorized" });
+		const next = await expectRedialAfter(0);
+		expect(next.token).toBe(issued[1]);
 	});
 
 	it("after the room refuses the new token, surfaces `unauthorized`, stops refreshing, and on the 4001 reconnects with a fresh token", async () => {
@@ -118,8 +130,8 @@ describe("in-band token refresh", () => {
 		expect(next.query.get("resume")).toBe("r-1");
 	});
 
-	it("asks again later (not sooner than 10 s) when the function hands back the same token", async () => {
-		const token = fakeJwt({ sub: "u", exp: expIn(20_000) });
+	it("asks again later, on the usual schedule, when the function hands back the same token", async () => {
+		const token = fakeJwt({ sub: "u", exp: expIn(60_000) });
 		let calls = 0;
 		const { ws } = await startOpen(
 			{
@@ -130,10 +142,11 @@ describe("in-band token refresh", () => {
 			},
 			{ heartbeat: { interval: 0, timeout: 0 } },
 		);
-		await vi.advanceTimersByTimeAsync(10_000);
+		await vi.advanceTimersByTimeAsync(30_000);
 		expect(calls).toBe(2);
 		expect(authTokens(ws)).toEqual([]);
-		await vi.advanceTimersByTimeAsync(9_999);
+		// Half of the remaining 30 s.
+		await vi.advanceTimersByTimeAsync(14_999);
 		expect(calls).toBe(2);
 		await vi.advanceTimersByTimeAsync(1);
 		expect(calls).toBe(3);
