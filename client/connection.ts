@@ -1,5 +1,4 @@
 import {
-	type AuthOkFrame,
 	CloseCode,
 	ErrorCode,
 	type ErrorFrame,
@@ -21,6 +20,7 @@ import { PublishFlow } from "./flow.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { fetchHistoryPage, type HistoryOptions, type HistoryPage, loadHistory } from "./history.ts";
 import { IdSource } from "./ids.ts";
+import { InBandRefresh } from "./in-band-refresh.ts";
 import { readTokenClaims } from "./jwt.ts";
 import { type MessageStream, MessageStreams, type MessagesOptions } from "./message-stream.ts";
 import { NETWORK_PROBE_MS, watchNetwork } from "./network.ts";
@@ -30,7 +30,6 @@ import { Outbox, type OutboxEntry, type PublishResult } from "./outbox.ts";
 import { type SavedSession, SessionStore } from "./persist.ts";
 import { type LinkLoss, LOCAL_CLOSE_CODE, nextStep } from "./policy.ts";
 import { PresenceView } from "./presence.ts";
-import { refreshDelay } from "./refresh.ts";
 import { dropRestored, restorePublishes, SessionWriter } from "./saved-session.ts";
 import { onAbort } from "./signal.ts";
 import { closeSocket, type SocketMessageEvent, sendText, type WebSocketLike } from "./socket.ts";
@@ -82,6 +81,7 @@ export class RoomConnection<T = unknown> {
 
 	readonly #options: ResolvedOptions;
 	readonly #tokens: TokenCache;
+	readonly #refresh: InBandRefresh<Link>;
 	readonly #events = new Emitter<RoomEvents<T>>();
 	readonly #timers = new Timers<TimerName>();
 	readonly #outbox = new Outbox(() => this.#writer.saveSoon());
@@ -130,6 +130,15 @@ export class RoomConnection<T = unknown> {
 	constructor(options: ConnectOptions) {
 		this.#options = resolveOptions(options);
 		this.#tokens = new TokenCache(this.#options.token);
+		this.#refresh = new InBandRefresh<Link>({
+			tokens: this.#tokens,
+			setTimer: (ms, fn) => this.#timers.set("refresh", ms, fn),
+			isCurrent: (link) => link === this.#link,
+			send: (link, text) => sendText(link.ws, text),
+			adopted: (_link, token) => this.#adoptSub(token),
+			error: (event) => this.#events.emit("error", event),
+			log: (level, message, fields) => this.#log(level, message, fields),
+		});
 		this.ready = this.#ready.promise;
 		// `ready` is a convenience: an app that never awaits it must not see an unhandled rejection.
 		this.ready.catch(() => undefined);
@@ -530,7 +539,7 @@ export class RoomConnection<T = unknown> {
 				this.#onError(link, frame);
 				return;
 			case MessageType.AuthOk:
-				this.#onAuthOk(link, frame);
+				this.#refresh.accepted(link, frame);
 				return;
 		}
 	}
@@ -571,7 +580,7 @@ export class RoomConnection<T = unknown> {
 			lastFrameAt: () => link.lastFrameAt,
 			dead: () => this.#linkEnded(link, { kind: "local", cause: "heartbeat_timeout" }),
 		});
-		this.#scheduleRefresh(link, readTokenClaims(link.token).exp);
+		this.#refresh.schedule(link, readTokenClaims(link.token).exp);
 		// A new socket has a fresh token bucket on the server.
 		this.#flow.reset();
 		this.#pump(link);
@@ -609,10 +618,7 @@ export class RoomConnection<T = unknown> {
 
 	#onError(link: Link, frame: ErrorFrame): void {
 		const id = frame.id;
-		if (id === undefined && frame.code === ErrorCode.Unauthorized && link.authPending !== null) {
-			this.#refreshRefused(link, frame);
-			return;
-		}
+		if (this.#refresh.refused(link, frame)) return;
 		if (id !== undefined && this.#outbox.forgot(id)) {
 			// The answer to a publish given up on (timeout, abort): nobody is waiting for it.
 			this.#log("debug", "ignored an error for a publish given up on", { id, code: frame.code });
@@ -634,68 +640,6 @@ export class RoomConnection<T = unknown> {
 			default:
 				this.#outbox.fail(id, new BatonError(frame.code, frame.message, { publishId: id }));
 		}
-	}
-
-	// ---- in-band token refresh (CONTRACT.md §11) -----------------------------------------------
-
-	/** Arms the refresh of `link`'s token ahead of `exp`; only for a token function and a readable `exp`. */
-	#scheduleRefresh(link: Link, exp: number | undefined): void {
-		if (!this.#tokens.refreshable || exp === undefined || link !== this.#link) return;
-		const delay = refreshDelay(exp, Date.now(), this.#tokens.fetchedAt);
-		if (delay === null) {
-			this.#log("debug", "token expires before it may be refreshed in band; the 4001 path will renew it", { exp });
-			return;
-		}
-		this.#timers.set("refresh", delay, () => void this.#refresh(link, exp));
-	}
-
-	async #refresh(link: Link, exp: number): Promise<void> {
-		if (link !== this.#link) return;
-		let token: string;
-		try {
-			token = await this.#tokens.fetch();
-		} catch (error) {
-			if (link !== this.#link) return;
-			const message = `the token function failed during a refresh: ${messageOf(error)}`;
-			this.#log("warn", message);
-			this.#events.emit("error", { code: ClientErrorCode.TokenUnavailable, message });
-			// Try again (at most every 10 s) while the current token lasts; 4001 remains the fallback.
-			this.#scheduleRefresh(link, exp);
-			return;
-		}
-		// Replaced meanwhile: the new socket was dialed with a token of its own.
-		if (link !== this.#link) return;
-		if (token === link.token) {
-			// The function handed back the same token: nothing to send; ask again later.
-			this.#scheduleRefresh(link, exp);
-			return;
-		}
-		if (!sendText(link.ws, JSON.stringify({ type: MessageType.Auth, token }))) return;
-		link.authPending = token;
-		this.#log("debug", "token refresh sent", { link: link.id });
-	}
-
-	#onAuthOk(link: Link, frame: AuthOkFrame): void {
-		const token = link.authPending;
-		if (token === null) return;
-		link.authPending = null;
-		link.token = token;
-		this.#tokens.adopt(token);
-		this.#adoptSub(token);
-		this.#log("debug", "token refreshed in band", { exp: frame.exp });
-		this.#scheduleRefresh(link, frame.exp);
-	}
-
-	/**
-	 * The room refused the new token and kept the old one. No retry in band: when the old one
-	 * expires the room closes with 4001, and the SDK fetches a fresh token and reconnects.
-	 */
-	#refreshRefused(link: Link, frame: ErrorFrame): void {
-		link.authPending = null;
-		this.#tokens.invalidate();
-		const message = `the room refused the refreshed token (${frame.message}); the connection keeps its current one until it expires`;
-		this.#log("warn", message);
-		this.#events.emit("error", { code: frame.code, message });
 	}
 
 	// ---- browser connectivity ------------------------------------------------------------------
