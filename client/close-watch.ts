@@ -1,4 +1,4 @@
-import type { SocketCloseEvent, WebSocketLike } from "./socket.ts";
+import type { SocketCloseEvent, WebSocketLike } from "./socket-types.ts";
 
 /**
  * How often an open socket's `readyState` is looked at. A close frame from the server turns it

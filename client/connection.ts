@@ -1,19 +1,41 @@
-import { CloseCode, ErrorCode, type ErrorFrame, type MessageFrame, MessageType, PING, PONG, parseServerFrame, type WelcomeFrame } from "../protocol/index.ts";
+import {
+	CloseCode,
+	ErrorCode,
+	type ErrorFrame,
+	type MessageFrame,
+	MessageType,
+	PING,
+	PONG,
+	type PresenceEntry,
+	parseServerFrame,
+	type WelcomeFrame,
+} from "../protocol/index.ts";
 import { fullJitter } from "./backoff.ts";
 import { watchClose } from "./close-watch.ts";
+import { type Deferred, deferred } from "./deferred.ts";
 import { Emitter, type Handler } from "./emitter.ts";
 import { encodePublish } from "./encode.ts";
 import { BatonError, ClientErrorCode, stopErrorCode } from "./errors.ts";
 import { PublishFlow } from "./flow.ts";
 import { startHeartbeat } from "./heartbeat.ts";
+import { fetchHistoryPage, type HistoryOptions, type HistoryPage, loadHistory } from "./history.ts";
 import { IdSource } from "./ids.ts";
-import { type ResolvedOptions, resolveOptions } from "./options.ts";
+import { InBandRefresh } from "./in-band-refresh.ts";
+import { readTokenClaims } from "./jwt.ts";
+import { type MessageStream, MessageStreams, type MessagesOptions } from "./message-stream.ts";
+import { NETWORK_PROBE_MS, watchNetwork } from "./network.ts";
+import { assertTimeout, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { OrderedDelivery } from "./ordering.ts";
 import { Outbox, type OutboxEntry, type PublishResult } from "./outbox.ts";
+import { type SavedSession, SessionStore } from "./persist.ts";
 import { type LinkLoss, LOCAL_CLOSE_CODE, nextStep } from "./policy.ts";
+import { PresenceView } from "./presence.ts";
+import { dropRestored, restorePublishes, SessionWriter } from "./saved-session.ts";
+import { onAbort } from "./signal.ts";
 import { closeSocket, type SocketMessageEvent, sendText, type WebSocketLike } from "./socket.ts";
 import { Timers } from "./timers.ts";
-import type { ConnectOptions, LogLevel, PublishOptions, RoomEvents, RoomState } from "./types.ts";
+import { TokenCache } from "./tokens.ts";
+import type { ConnectOptions, LogLevel, PendingPublish, PublishOptions, RoomEvents, RoomState } from "./types.ts";
 import { socketProtocols, socketUrl } from "./url.ts";
 
 /** One socket, from dial to close. Facts about it live here, not in flags on the connection. */
@@ -22,28 +44,51 @@ interface Link {
 	readonly ws: WebSocketLike;
 	/** The `after` this socket asked for; null on a live-only first connect. */
 	readonly after: number | null;
+	/** The token the connection holds on this socket: the one it dialed with, or its last in-band refresh. */
+	token: string;
+	/** A token sent in an `auth` frame and not yet answered; null when none is pending. */
+	authPending: string | null;
 	/** When the last frame of any kind arrived (liveness). */
 	lastFrameAt: number;
 }
 
 /** `reconnect` outlives a link; every other timer belongs to the current link. */
-type TimerName = "reconnect" | "connect" | "ping" | "deadline" | "retry" | "pace";
-const LINK_TIMERS: readonly TimerName[] = ["connect", "ping", "deadline", "retry", "pace"];
+type TimerName = "reconnect" | "connect" | "ping" | "deadline" | "retry" | "pace" | "refresh" | "probe";
+const LINK_TIMERS: readonly TimerName[] = ["connect", "ping", "deadline", "retry", "pace", "refresh", "probe"];
+
+/** Why a probe `ping` was sent, which decides how soon to redial if it goes unanswered. */
+type ProbeCause = "network_probe_failed" | "network_online";
 
 /**
  * One room connection: a state machine over `connecting | open | reconnecting | closed`, changed
  * only by `#setState`, ended only by `#shutdown`. Reconnect decisions come from the pure
  * {@link nextStep} policy; delivery order from {@link OrderedDelivery}; publishes from the
- * {@link Outbox}. Create it with {@link connect}.
+ * {@link Outbox}; presence from {@link PresenceView}. Create it with {@link connect}.
+ *
+ * `T` is the type of message data, for `publish()` and `message` events alike. It is the app's
+ * word for what its publishers send: nothing on the wire checks it.
  */
-export class RoomConnection {
+export class RoomConnection<T = unknown> {
+	/**
+	 * Resolves with the first `welcome`; rejects with the {@link BatonError} of a close that ends
+	 * the room before it (a refused token, `close()`, an aborted signal). Never rejects unhandled.
+	 *
+	 * @example
+	 * const room = connect({ url, room: "lobby", token });
+	 * const welcome = await room.ready; // throws BatonError "forbidden" if the token lacks the room
+	 */
+	readonly ready: Promise<WelcomeFrame>;
+
 	readonly #options: ResolvedOptions;
-	readonly #events = new Emitter<RoomEvents>();
+	readonly #tokens: TokenCache;
+	readonly #refresh: InBandRefresh<Link>;
+	readonly #events = new Emitter<RoomEvents<T>>();
 	readonly #timers = new Timers<TimerName>();
-	readonly #outbox = new Outbox();
+	readonly #outbox = new Outbox(() => this.#writer.saveSoon());
 	readonly #flow = new PublishFlow();
-	readonly #ordering: OrderedDelivery;
 	readonly #ids = new IdSource();
+	readonly #presence = new PresenceView();
+	#ordering: OrderedDelivery;
 
 	#state: RoomState = "connecting";
 	#link: Link | null = null;
@@ -56,10 +101,27 @@ export class RoomConnection {
 	#unauthorizedSinceWelcome = 0;
 	/** `rate_limited` refusals since the last ack. */
 	#rateLimitStrikes = 0;
-	/** The cached access token; null when it must be (re)fetched. */
-	#token: string | null = null;
 	/** The last welcome's resume token; null before the first welcome. */
 	#resume: string | null = null;
+	/** The latest welcome, for `opened()`. */
+	#welcome: WelcomeFrame | null = null;
+	readonly #ready: Deferred<WelcomeFrame> = deferred();
+	readonly #openWaiters = new Set<Deferred<WelcomeFrame>>();
+	readonly #streams = new MessageStreams<T>();
+	/** Removes the signal and network listeners. */
+	readonly #detach: Array<() => void> = [];
+	/** How the room closed: the error pending calls reject with, and whether it was an error close. */
+	#closedWith: { error: BatonError; surfaced: boolean } | null = null;
+
+	/** Writes the saved session (`persist`); writes nothing when it is off. */
+	#writer: SessionWriter = new SessionWriter(null, () => this.#savedSession());
+	/** True once the first dial began; a room closed before it leaves the saved session untouched. */
+	#started = false;
+	/** The `sub` of the session restored from storage, until the first token is checked against it. */
+	#restoredSub: string | null | undefined = undefined;
+	/** The `sub` of the current token (read unverified), saved with the session. */
+	#sub: string | null = null;
+	#probeCause: ProbeCause = "network_probe_failed";
 
 	/**
 	 * Use {@link connect}.
@@ -67,9 +129,43 @@ export class RoomConnection {
 	 */
 	constructor(options: ConnectOptions) {
 		this.#options = resolveOptions(options);
-		this.#ordering = new OrderedDelivery(this.#options.after);
-		// Dial from a microtask so handlers attached right after connect() see every event.
-		queueMicrotask(() => void this.#dial());
+		this.#tokens = new TokenCache(this.#options.token);
+		this.#refresh = new InBandRefresh<Link>({
+			tokens: this.#tokens,
+			setTimer: (ms, fn) => this.#timers.set("refresh", ms, fn),
+			isCurrent: (link) => link === this.#link,
+			send: (link, text) => sendText(link.ws, text),
+			adopted: (_link, token) => this.#adoptSub(token),
+			error: (event) => this.#events.emit("error", event),
+			log: (level, message, fields) => this.#log(level, message, fields),
+		});
+		this.ready = this.#ready.promise;
+		// `ready` is a convenience: an app that never awaits it must not see an unhandled rejection.
+		this.ready.catch(() => undefined);
+		let after = this.#options.after;
+		const persist = this.#options.persist;
+		if (persist !== null) {
+			const store = new SessionStore(persist.storage, persist.key, (message) => this.#log("warn", message));
+			const saved = store.load();
+			if (saved !== null) {
+				this.#restore(saved);
+				after = saved.lastSeq ?? after;
+			}
+			this.#writer = new SessionWriter(store, () => this.#savedSession());
+		} else if (options.persist !== undefined && options.persist !== false) {
+			this.#log("warn", "persist: no storage in this runtime (pass persist.storage); the session is not saved");
+		}
+		this.#ordering = new OrderedDelivery(after);
+		const signal = this.#options.signal;
+		if (signal?.aborted !== true) this.#detach.push(onAbort(signal, () => this.#abort()));
+		const network = this.#options.network;
+		if (network !== null) this.#detach.push(watchNetwork(network, { online: () => this.#onOnline(), offline: () => this.#onOffline() }));
+		// Dial (or close, for a signal aborted already) from a microtask, so handlers attached right
+		// after connect() see every event.
+		queueMicrotask(() => {
+			if (signal?.aborted === true) this.#abort();
+			else void this.#dial();
+		});
 	}
 
 	/** Where the connection is; see {@link RoomState}. */
@@ -87,34 +183,142 @@ export class RoomConnection {
 		return this.#outbox.size;
 	}
 
+	/** The publishes waiting for their ack, oldest first (restored ones included), e.g. to show them greyed. */
+	get pending(): PendingPublish<T>[] {
+		return this.#outbox.entries().map((entry) => ({ id: entry.id, data: entry.data as T, sent: entry.sentAt > 0, restored: entry.restored }));
+	}
+
+	/**
+	 * Who is in the room: every sub in event mode; in count mode (large rooms, CONTRACT.md §12) a
+	 * sample, see {@link presenceTruncated}. The array keeps its identity until it changes.
+	 */
+	get presence(): readonly PresenceEntry[] {
+		return this.#presence.list;
+	}
+
+	/** The number of distinct subs present. */
+	get presenceCount(): number {
+		return this.#presence.count;
+	}
+
+	/** True in count mode: {@link presence} lists only some of the subs present. */
+	get presenceTruncated(): boolean {
+		return this.#presence.truncated;
+	}
+
 	/** Adds an event handler; returns a function that removes it. */
-	on<K extends keyof RoomEvents>(type: K, handler: Handler<RoomEvents[K]>): () => void {
+	on<K extends keyof RoomEvents<T>>(type: K, handler: Handler<RoomEvents<T>[K]>): () => void {
 		return this.#events.on(type, handler);
+	}
+
+	/**
+	 * Resolves with the current welcome when the room is open, else with the next one; rejects
+	 * with the closing error once the room is closed. Handy after a publish queued offline.
+	 *
+	 * @example
+	 * await room.opened(); // returns at once while open
+	 */
+	opened(): Promise<WelcomeFrame> {
+		if (this.#state === "open" && this.#welcome !== null) return Promise.resolve(this.#welcome);
+		if (this.#closedWith !== null) return Promise.reject(this.#closedWith.error);
+		const waiter = deferred<WelcomeFrame>();
+		this.#openWaiters.add(waiter);
+		return waiter.promise;
 	}
 
 	/**
 	 * Publishes `data` (any JSON value) to the room. Queued while offline and re-sent with the
 	 * same id after every reconnect until acknowledged, so the server stores it exactly once;
 	 * the promise settles once, with the stored seq (`dup: true` when an earlier attempt had
-	 * already been stored). Rejects with a {@link BatonError}: `too_large`, `bad_message`, `closed`,
-	 * or the code of the close that stopped the room. A publish that is not awaited should get a
+	 * already been stored). Rejects with a {@link BatonError}: `too_large`, `bad_message`,
+	 * `outbox_full` (`maxBuffered` publishes already pending), `aborted` / `publish_timeout` (given
+	 * up: see {@link PublishOptions.signal} for what that means for delivery), `closed`, or the
+	 * code of the close that stopped the room. A publish that is not awaited should get a
 	 * `.catch()`, as with any promise: `close()` rejects whatever is still pending.
+	 *
+	 * @example
+	 * const room = connect<{ text: string }>({ url, room: "lobby", token });
+	 * const { seq } = await room.publish({ text: "hi" }, { timeout: 10_000 });
 	 */
-	publish(data: unknown, options?: PublishOptions): Promise<PublishResult> {
+	publish(data: T, options: PublishOptions = {}): Promise<PublishResult> {
 		if (this.#state === "closed") return Promise.reject(new BatonError(ClientErrorCode.Closed, "the room is closed"));
-		const id = options?.id ?? this.#ids.next();
+		const id = options.id ?? this.#ids.next();
 		if (this.#outbox.has(id)) return Promise.reject(new BatonError(ErrorCode.BadRequest, `a publish with id ${id} is already pending`));
+		if (this.#outbox.size >= this.#options.maxBuffered) {
+			return Promise.reject(
+				new BatonError(ClientErrorCode.OutboxFull, `${this.#outbox.size} publishes are already waiting for their ack (maxBuffered)`, {
+					publishId: id,
+					maybeStored: false,
+				}),
+			);
+		}
+		if (options.signal?.aborted) {
+			return Promise.reject(new BatonError(ClientErrorCode.Aborted, `publish ${id} was aborted; it was never sent`, { publishId: id, maybeStored: false }));
+		}
+		const timeout = options.timeout ?? this.#options.publishTimeout ?? undefined;
+		if (timeout !== undefined) {
+			try {
+				assertTimeout(timeout, "timeout");
+			} catch (error) {
+				return Promise.reject(new BatonError(ErrorCode.BadRequest, messageOf(error)));
+			}
+		}
 		const encoded = encodePublish(id, data);
 		if (!encoded.ok) return Promise.reject(encoded.error);
-		const { settled } = this.#outbox.add(id, encoded.frame);
+		const { settled } = this.#outbox.add(id, encoded.frame, {
+			data,
+			...(timeout === undefined ? {} : { timeoutMs: timeout }),
+			...(options.signal === undefined ? {} : { signal: options.signal }),
+		});
 		if (this.#link !== null) this.#pump(this.#link);
 		return settled;
 	}
 
 	/**
-	 * Drops the current socket and reconnects at once, resuming the session (nothing is lost or
-	 * delivered twice) — for when the app knows better than the heartbeat, e.g. the browser's
-	 * `online` event after a network change. Cuts a pending backoff wait short. No-op once closed.
+	 * The messages delivered from now on, as an async iterator: each once, in seq order, across
+	 * reconnects. It ends when the room is closed, or throws the room's error when it stops on an
+	 * error close. `bufferSize` bounds what it holds for a slow loop (`buffer_overflow` beyond).
+	 *
+	 * @example
+	 * for await (const m of room.messages()) render(m.seq, m.data);
+	 */
+	messages(options: MessagesOptions = {}): MessageStream<T> {
+		return this.#streams.open(options);
+	}
+
+	/**
+	 * Reads kept messages over HTTP (`GET /v1/rooms/:room/messages`) with the connection's token,
+	 * newest first page by default; page back with `before: page.messages[0].seq`. Works whatever
+	 * the socket's state. Rejects with a {@link BatonError}: the route's error code and `status`,
+	 * `network_error`, `aborted`, `bad_request` for options out of range.
+	 *
+	 * @example
+	 * let page = await room.history({ limit: 50 });
+	 * while (page.hasMore) page = await room.history({ before: page.messages[0].seq, limit: 50 });
+	 */
+	async history(options: HistoryOptions = {}): Promise<HistoryPage<T>> {
+		const fetch = this.#options.fetch;
+		if (fetch === undefined) throw new BatonError(ClientErrorCode.NetworkError, "no global fetch in this runtime; pass the `fetch` option");
+		const endpoints = this.#options.endpoints;
+		const base = endpoints[this.#endpoint % endpoints.length] ?? endpoints[0] ?? "";
+		const signal = options.signal;
+		const getPage = async (after: number, limit: number) => {
+			const token = await this.#tokenForRequest();
+			try {
+				return await fetchHistoryPage({ fetch, base, room: this.#options.room, token, signal }, after, limit);
+			} catch (error) {
+				// An expired token: one retry with a fresh one, when the token is a function.
+				if (!(error instanceof BatonError && error.status === 401 && this.#tokens.refreshable)) throw error;
+				this.#tokens.invalidate(token);
+				return fetchHistoryPage({ fetch, base, room: this.#options.room, token: await this.#tokenForRequest(), signal }, after, limit);
+			}
+		};
+		return loadHistory<T>(getPage, options, Math.max(this.lastSeq, this.#welcome?.seq ?? 0));
+	}
+
+	/**
+	 * Drops the current socket (closing it with 4000) and reconnects at once, resuming the session
+	 * (nothing is lost or delivered twice). Cuts a pending backoff wait short. No-op once closed.
 	 */
 	reconnect(): void {
 		if (this.#state === "closed") return;
@@ -129,11 +333,12 @@ export class RoomConnection {
 	}
 
 	/**
-	 * Closes the connection for good: the socket is closed with 1000, every timer is cleared and
-	 * pending publishes reject with `closed`. Idempotent.
+	 * Closes the connection for good: the socket is closed with 1000 (a goodbye: the others see
+	 * this user leave at once), every timer is cleared and pending publishes reject with `closed`.
+	 * Idempotent.
 	 */
 	close(): void {
-		this.#shutdown(CloseCode.Normal, "", new BatonError(ClientErrorCode.Closed, "the room was closed"), false);
+		this.#shutdown(CloseCode.Normal, "", new BatonError(ClientErrorCode.Closed, "the room was closed"), false, this.#state === "open");
 	}
 
 	// ---- state ---------------------------------------------------------------------------------
@@ -146,26 +351,41 @@ export class RoomConnection {
 	}
 
 	/** The one way to `closed`: clears timers, closes the socket, settles everything. Idempotent. */
-	#shutdown(code: number, reason: string, error: BatonError, surface: boolean): void {
+	#shutdown(code: number, reason: string, error: BatonError, surface: boolean, opened: boolean): void {
 		if (this.#state === "closed") return;
 		this.#timers.clearAll();
+		for (const detach of this.#detach.splice(0)) detach();
 		const link = this.#link;
 		this.#link = null;
-		if (link !== null) closeSocket(link.ws, "client closed");
+		if (link !== null) closeSocket(link.ws, CloseCode.Normal, "client closed");
+		// Closed before it ever dialed (React StrictMode's first mount): it did nothing, so the saved
+		// session stays as it was for the next connection. Its own publishes were never saved.
+		if (!this.#started) this.#writer.detach();
+		this.#closedWith = { error, surfaced: surface };
 		this.#log(surface ? "warn" : "info", "room closed", { code, error: surface ? error.code : undefined });
 		this.#setState("closed");
 		if (surface) this.#events.emit("error", { code: error.code, message: error.message, closeCode: code });
-		this.#events.emit("close", { code, reason, willReconnect: false });
+		this.#events.emit("close", { code, reason, willReconnect: false, opened });
+		this.#ready.reject(error);
+		for (const waiter of this.#openWaiters) waiter.reject(error);
+		this.#openWaiters.clear();
+		this.#streams.end(surface ? error : null);
 		this.#outbox.failAll(error);
+	}
+
+	/** The connect signal aborted: a close like `close()`, with `aborted` for what is pending. */
+	#abort(): void {
+		this.#shutdown(CloseCode.Normal, "", new BatonError(ClientErrorCode.Aborted, "the connect signal was aborted"), false, this.#state === "open");
 	}
 
 	// ---- dialing -------------------------------------------------------------------------------
 
 	async #dial(): Promise<void> {
 		if (this.#isClosed()) return;
+		this.#started = true;
 		let token: string;
 		try {
-			token = await this.#currentToken();
+			token = await this.#tokens.current();
 		} catch (error) {
 			if (this.#isClosed()) return;
 			const message = `the token function failed: ${messageOf(error)}`;
@@ -175,6 +395,7 @@ export class RoomConnection {
 			return;
 		}
 		if (this.#isClosed() || this.#link !== null) return;
+		this.#adoptSub(token);
 		const endpoints = this.#options.endpoints;
 		const base = endpoints[this.#endpoint % endpoints.length] ?? endpoints[0];
 		const after = this.#ordering.cursor;
@@ -187,7 +408,7 @@ export class RoomConnection {
 			this.#recover({ kind: "close", code: CloseCode.Abnormal, reason: "" }, false, null);
 			return;
 		}
-		const link: Link = { id: ++this.#links, ws, after, lastFrameAt: Date.now() };
+		const link: Link = { id: ++this.#links, ws, after, token, authPending: null, lastFrameAt: Date.now() };
 		this.#link = link;
 		this.#log("debug", "dialing", { endpoint: this.#endpoint, attempt: this.#attempt, resume: this.#resume !== null, after });
 		ws.addEventListener("message", (event) => this.#onFrame(link, event));
@@ -200,13 +421,13 @@ export class RoomConnection {
 		});
 	}
 
-	async #currentToken(): Promise<string> {
-		if (this.#token !== null) return this.#token;
-		const source = this.#options.token;
-		const token = typeof source === "string" ? source : await source();
-		if (typeof token !== "string" || token.length === 0) throw new TypeError("token must be a non-empty string");
-		this.#token = token;
-		return token;
+	/** The token for an HTTP request, failures as `token_unavailable`. */
+	async #tokenForRequest(): Promise<string> {
+		try {
+			return await this.#tokens.current();
+		} catch (error) {
+			throw new BatonError(ClientErrorCode.TokenUnavailable, `the token function failed: ${messageOf(error)}`);
+		}
 	}
 
 	#scheduleDial(delayMs: number): void {
@@ -224,7 +445,8 @@ export class RoomConnection {
 		const welcomed = this.#state === "open";
 		this.#link = null;
 		for (const name of LINK_TIMERS) this.#timers.clear(name);
-		if (loss.kind === "local") closeSocket(link.ws, loss.cause);
+		// Replacing the socket, not leaving: 4000 keeps the room's presence grace (CONTRACT.md §12).
+		if (loss.kind === "local") closeSocket(link.ws, CloseCode.ClientReconnect, loss.cause);
 		this.#recover(loss, welcomed, link.id);
 	}
 
@@ -237,26 +459,27 @@ export class RoomConnection {
 			welcomed,
 			attempt: this.#attempt,
 			unauthorizedSinceWelcome: this.#unauthorizedSinceWelcome,
-			canRefreshToken: typeof this.#options.token === "function",
+			canRefreshToken: this.#tokens.refreshable,
 			backoff: this.#options.backoff,
 		});
 		if (step.kind === "stop") {
 			const errorCode = stopErrorCode(step.closeCode, step.reasonCode);
-			const error = new BatonError(errorCode, `the server closed the connection with ${code} (${errorCode})`, code);
-			this.#shutdown(code, reason, error, step.surface);
+			const error = new BatonError(errorCode, `the server closed the connection with ${code} (${errorCode})`, { closeCode: code });
+			this.#shutdown(code, reason, error, step.surface, welcomed);
 			return;
 		}
 		if (step.dropTooLarge && linkId !== null) {
-			const tooLarge = new BatonError(ErrorCode.TooLarge, "the publish exceeded the server's message size limit", code);
+			const tooLarge = new BatonError(ErrorCode.TooLarge, "the publish exceeded the server's message size limit", { closeCode: code });
 			const dropped = this.#outbox.failLargestSentOn(linkId, tooLarge);
 			if (dropped !== undefined) this.#log("warn", "dropped a publish the server found too large", { id: dropped });
 		}
-		if (step.refreshToken) this.#token = null;
+		if (step.refreshToken) this.#tokens.invalidate();
 		if (step.nextEndpoint) this.#endpoint = (this.#endpoint + 1) % this.#options.endpoints.length;
 		this.#attempt++;
-		this.#log("info", "connection lost", { code, delayMs: step.delayMs, endpoint: this.#endpoint });
+		this.#log("info", welcomed ? "connection lost" : "dial failed", { code, delayMs: step.delayMs, endpoint: this.#endpoint });
 		this.#setState(this.#resume === null ? "connecting" : "reconnecting");
-		this.#events.emit("close", { code, reason, willReconnect: true });
+		if (welcomed) this.#events.emit("close", { code, reason, willReconnect: true, opened: true });
+		else this.#events.emit("dial_failed", { code, reason, attempt: this.#attempt, retryIn: step.delayMs });
 		this.#scheduleDial(step.delayMs);
 	}
 
@@ -265,6 +488,11 @@ export class RoomConnection {
 	#onFrame(link: Link, event: SocketMessageEvent): void {
 		if (link !== this.#link) return;
 		link.lastFrameAt = Date.now();
+		// Any frame answers a network probe: the socket still carries traffic.
+		if (this.#timers.has("probe")) {
+			this.#timers.clear("probe");
+			this.#log("debug", "network probe answered", { link: link.id });
+		}
 		const text = event.data;
 		if (typeof text !== "string" || text === PONG) return;
 		const parsed = parseServerFrame(text);
@@ -290,18 +518,34 @@ export class RoomConnection {
 					this.#rateLimitStrikes = 0;
 					this.#flow.acked();
 					if (this.#outbox.size === 0) this.#flow.reset();
+					this.#events.emit("ack", { id: frame.id, seq: frame.seq, dup: frame.dup });
 					this.#pump(link);
 				}
 				return;
 			case MessageType.Presence:
+				this.#presenceChanged(this.#presence.onPresence(frame));
 				this.#events.emit("presence", frame);
 				return;
+			case MessageType.PresenceCount:
+				this.#presenceChanged(this.#presence.onCount(frame));
+				return;
+			case MessageType.PresenceState: {
+				const changed = this.#presence.onState(frame);
+				this.#events.emit("presence_state", frame);
+				this.#presenceChanged(changed);
+				return;
+			}
 			case MessageType.Error:
 				this.#onError(link, frame);
 				return;
 			case MessageType.AuthOk:
+				this.#refresh.accepted(link, frame);
 				return;
 		}
+	}
+
+	#presenceChanged(changed: boolean): void {
+		if (changed) this.#events.emit("presence_count", { count: this.#presence.count, truncated: this.#presence.truncated });
 	}
 
 	#onWelcome(link: Link, welcome: WelcomeFrame): void {
@@ -316,9 +560,19 @@ export class RoomConnection {
 			this.#log("info", "session not resumed; publishes re-sent now are deduplicated only within the new session");
 		}
 		this.#resume = welcome.resume;
+		this.#welcome = welcome;
 		const gap = this.#anchor(link, welcome);
+		this.#writer.saveSoon();
+		const presenceChanged = this.#presence.onWelcome(welcome);
+		// Settled before any handler runs, so a handler that closes the room does not turn them into rejections.
+		this.#ready.resolve(welcome);
+		for (const waiter of this.#openWaiters) waiter.resolve(welcome);
+		this.#openWaiters.clear();
 		this.#setState("open");
 		this.#events.emit("welcome", welcome);
+		// Any handler may have closed or replaced the link; stop as soon as one did.
+		if (link !== this.#link) return;
+		this.#presenceChanged(presenceChanged);
 		if (gap !== null && link === this.#link) this.#events.emit("gap", gap);
 		if (link !== this.#link) return;
 		startHeartbeat(this.#timers, welcome.heartbeat, {
@@ -326,6 +580,7 @@ export class RoomConnection {
 			lastFrameAt: () => link.lastFrameAt,
 			dead: () => this.#linkEnded(link, { kind: "local", cause: "heartbeat_timeout" }),
 		});
+		this.#refresh.schedule(link, readTokenClaims(link.token).exp);
 		// A new socket has a fresh token bucket on the server.
 		this.#flow.reset();
 		this.#pump(link);
@@ -348,16 +603,27 @@ export class RoomConnection {
 
 	#onMessage(link: Link, frame: MessageFrame): void {
 		const { missing } = this.#ordering.offer(frame);
+		let delivered = false;
 		for (let next = this.#ordering.take(); next !== undefined; next = this.#ordering.take()) {
-			this.#events.emit("message", next);
-			if (link !== this.#link) return;
+			delivered = true;
+			const message = next as MessageFrame<T>;
+			this.#streams.push(message);
+			this.#events.emit("message", message);
+			if (link !== this.#link) break;
 		}
+		if (delivered) this.#writer.saveSoon();
 		// A live stream skipped a seq: reconnect with after=lastSeq so the server replays it.
-		if (missing) this.#linkEnded(link, { kind: "local", cause: "sequence_gap" });
+		if (missing && link === this.#link) this.#linkEnded(link, { kind: "local", cause: "sequence_gap" });
 	}
 
 	#onError(link: Link, frame: ErrorFrame): void {
 		const id = frame.id;
+		if (this.#refresh.refused(link, frame)) return;
+		if (id !== undefined && this.#outbox.forgot(id)) {
+			// The answer to a publish given up on (timeout, abort): nobody is waiting for it.
+			this.#log("debug", "ignored an error for a publish given up on", { id, code: frame.code });
+			return;
+		}
 		if (id === undefined || !this.#outbox.has(id)) {
 			this.#events.emit("error", { code: frame.code, message: frame.message });
 			return;
@@ -372,8 +638,52 @@ export class RoomConnection {
 				// welcome on the new home re-sends it.
 				return;
 			default:
-				this.#outbox.fail(id, new BatonError(frame.code, frame.message));
+				this.#outbox.fail(id, new BatonError(frame.code, frame.message, { publishId: id }));
 		}
+	}
+
+	// ---- browser connectivity ------------------------------------------------------------------
+
+	#onOnline(): void {
+		if (this.#state === "closed") return;
+		const link = this.#link;
+		if (link === null) {
+			if (!this.#timers.has("reconnect")) return; // a dial is under way (waiting for the token)
+			this.#log("info", "online: dialing now instead of waiting out the backoff");
+			this.#timers.clear("reconnect");
+			void this.#dial();
+			return;
+		}
+		if (this.#state !== "open") {
+			// A dial begun while offline can hang until its connect timeout: start a fresh one.
+			this.#linkEnded(link, { kind: "local", cause: "network_online" });
+			return;
+		}
+		this.#probe(link, "network_online");
+	}
+
+	#onOffline(): void {
+		const link = this.#link;
+		if (link !== null && this.#state === "open") this.#probe(link, "network_probe_failed");
+	}
+
+	/**
+	 * Sends a `ping` and gives the socket {@link NETWORK_PROBE_MS} to answer with any frame (the
+	 * runtime answers `pong` without waking the room); a socket that does not is replaced. One
+	 * that answers stays: a connectivity event alone never drops a working socket.
+	 */
+	#probe(link: Link, cause: ProbeCause): void {
+		// An `online` after an `offline` makes a pending probe's failure a reason to dial at once.
+		if (this.#timers.has("probe")) {
+			if (cause === "network_online") this.#probeCause = cause;
+			return;
+		}
+		this.#probeCause = cause;
+		if (!sendText(link.ws, PING)) {
+			this.#linkEnded(link, { kind: "local", cause });
+			return;
+		}
+		this.#timers.set("probe", NETWORK_PROBE_MS, () => this.#linkEnded(link, { kind: "local", cause: this.#probeCause }));
 	}
 
 	// ---- outbound ------------------------------------------------------------------------------
@@ -413,6 +723,49 @@ export class RoomConnection {
 		if (this.#timers.has("retry")) return;
 		const delay = this.#options.backoff.base + fullJitter(this.#rateLimitStrikes++, this.#options.backoff);
 		this.#timers.set("retry", delay, () => this.#pump(link));
+	}
+
+	// ---- persist -------------------------------------------------------------------------------
+
+	/** Takes over a saved session: its resume token, and its publishes under their original ids. */
+	#restore(saved: SavedSession): void {
+		this.#resume = saved.resume;
+		this.#sub = saved.sub;
+		this.#restoredSub = saved.sub;
+		restorePublishes(this.#outbox, saved.outbox, this.#options.publishTimeout ?? undefined, (id, error) => {
+			this.#events.emit("error", { code: error.code, message: error.message, publishId: id });
+		});
+		this.#log("info", "restored a saved session", { resume: saved.resume !== null, lastSeq: saved.lastSeq, publishes: this.#outbox.size });
+	}
+
+	/** What `persist` saves. */
+	#savedSession(): SavedSession {
+		return {
+			sub: this.#sub,
+			resume: this.#resume,
+			lastSeq: this.#ordering.cursor,
+			outbox: this.#outbox.entries().map((entry) => ({ id: entry.id, frame: entry.frame })),
+		};
+	}
+
+	/**
+	 * Records whose token is in use. The first token after a restore must belong to the saved
+	 * session's sub: another user's token starts clean (their publishes are not sent as this user).
+	 */
+	#adoptSub(token: string): void {
+		const sub = readTokenClaims(token).sub ?? null;
+		const restored = this.#restoredSub;
+		this.#restoredSub = undefined;
+		if (restored !== undefined && restored !== null && sub !== null && restored !== sub) {
+			this.#log("info", "the saved session belongs to another sub; starting a fresh one");
+			this.#resume = null;
+			this.#ordering = new OrderedDelivery(this.#options.after);
+			dropRestored(this.#outbox);
+		}
+		if (sub !== this.#sub) {
+			this.#sub = sub;
+			this.#writer.saveSoon();
+		}
 	}
 
 	// ---- helpers -------------------------------------------------------------------------------

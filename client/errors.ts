@@ -17,6 +17,16 @@ export const ClientErrorCode = {
 	SessionReplaced: "session_replaced",
 	/** The server stopped the connection normally (1000). */
 	ClosedByServer: "closed_by_server",
+	/** An `AbortSignal` passed to `connect()`, `publish()`, `history()` or `messages()` was aborted. */
+	Aborted: "aborted",
+	/** The publish was not acknowledged within `publishTimeout`; the SDK will not send it again. */
+	PublishTimeout: "publish_timeout",
+	/** `publish()` was called while `maxBuffered` publishes were already waiting for their ack. */
+	OutboxFull: "outbox_full",
+	/** A `room.messages()` iterator fell more than its `bufferSize` behind; it ends with this error. */
+	BufferOverflow: "buffer_overflow",
+	/** An HTTP request (`room.history()`) got no response: offline, DNS, refused, CORS. */
+	NetworkError: "network_error",
 } as const;
 
 /** One of {@link ClientErrorCode}'s values. */
@@ -25,11 +35,32 @@ export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorC
 /** Every code an SDK error can carry. */
 export type BatonErrorCode = ErrorCode | ClientErrorCode;
 
+/** Optional facts a {@link BatonError} carries. */
+export interface BatonErrorDetails {
+	/** The close code that caused the error. */
+	closeCode?: number;
+	/** The HTTP status of a failed `room.history()` request. */
+	status?: number;
+	/** The id of the publish this error settled. */
+	publishId?: string;
+	/**
+	 * For a publish that was given up on (`aborted`, `publish_timeout`): true when it had been
+	 * sent, so the room may have stored it — at most once; it then reaches every client (this one
+	 * included) as a `message` with id {@link publishId}. False: it was never sent, never stored.
+	 */
+	maybeStored?: boolean;
+}
+
 /**
- * The error a `publish()` promise rejects with, and the shape of the `error` event.
+ * The error a `publish()`, `history()`, `ready` or `messages()` promise rejects with, and the
+ * shape of the `error` event.
  *
  * @example
- * try { await room.publish(data); } catch (e) { if (e instanceof BatonError && e.code === "too_large") shrink(); }
+ * try {
+ *   await room.publish(data, { timeout: 5_000 });
+ * } catch (e) {
+ *   if (e instanceof BatonError && e.code === "publish_timeout" && !e.maybeStored) retryLater(data);
+ * }
  */
 export class BatonError extends Error {
 	override readonly name = "BatonError";
@@ -37,11 +68,20 @@ export class BatonError extends Error {
 	readonly code: BatonErrorCode;
 	/** The close code that caused the error, when a close did. */
 	readonly closeCode: number | undefined;
+	/** The HTTP status, for a failed HTTP request. */
+	readonly status: number | undefined;
+	/** The publish id, for an error that settled a publish. */
+	readonly publishId: string | undefined;
+	/** See {@link BatonErrorDetails.maybeStored}; undefined where it does not apply. */
+	readonly maybeStored: boolean | undefined;
 
-	constructor(code: BatonErrorCode, message: string, closeCode?: number) {
+	constructor(code: BatonErrorCode, message: string, details: BatonErrorDetails = {}) {
 		super(message);
 		this.code = code;
-		this.closeCode = closeCode;
+		this.closeCode = details.closeCode;
+		this.status = details.status;
+		this.publishId = details.publishId;
+		this.maybeStored = details.maybeStored;
 	}
 }
 

@@ -13,19 +13,28 @@ export type LocalCause =
 	/** A live `message` skipped a seq: reconnect with `after` to have the server replay it. */
 	| "sequence_gap"
 	/** The app called `room.reconnect()`. */
-	| "reconnect_requested";
+	| "reconnect_requested"
+	/** After an `offline` event, the open socket did not answer a probe `ping` in time. */
+	| "network_probe_failed"
+	/** After an `online` event: a dial begun before it, or an open socket that did not answer a probe. */
+	| "network_online";
 
 /**
- * The close code a local fault is reported with in the `close` event. The socket itself is
- * closed with 1000 (a client may not send 1006, and 4008 is the server's word), but the event
- * says what happened.
+ * The close code a local fault is reported with in the `close` and `dial_failed` events. The
+ * socket itself is closed with 4000 (a client may not send 1006, 4008 is the server's word, and
+ * 1000 is the goodbye of `room.close()`), but the event says what happened.
  */
 export const LOCAL_CLOSE_CODE: Record<LocalCause, number> = {
 	heartbeat_timeout: CloseCode.HeartbeatTimeout,
 	connect_timeout: CloseCode.Abnormal,
-	sequence_gap: CloseCode.Normal,
-	reconnect_requested: CloseCode.Normal,
+	sequence_gap: CloseCode.ClientReconnect,
+	reconnect_requested: CloseCode.ClientReconnect,
+	network_probe_failed: CloseCode.ClientReconnect,
+	network_online: CloseCode.ClientReconnect,
 };
+
+/** Local causes answered by dialing at once: the app or the browser says the network is back. */
+const DIAL_NOW: ReadonlySet<LocalCause> = new Set(["reconnect_requested", "network_online"]);
 
 /** Facts about the connection at the moment a link ended, all the policy needs. */
 export interface LossFacts {
@@ -79,7 +88,7 @@ const BACKOFF_RESUME: CloseReaction = { kind: "resume", delay: "backoff", refres
  */
 export function nextStep(facts: LossFacts): NextStep {
 	const { loss } = facts;
-	if (loss.kind === "local" && loss.cause === "reconnect_requested") {
+	if (loss.kind === "local" && DIAL_NOW.has(loss.cause)) {
 		return { kind: "retry", delayMs: 0, refreshToken: false, dropTooLarge: false, nextEndpoint: false };
 	}
 	const reaction = loss.kind === "close" ? closeReaction(loss.code) : BACKOFF_RESUME;

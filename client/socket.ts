@@ -1,34 +1,8 @@
-import { CloseCode } from "../protocol/index.ts";
+import type { CloseCode } from "../protocol/index.ts";
 import { stopWatching } from "./close-watch.ts";
+import type { WebSocketConstructor, WebSocketLike } from "./socket-types.ts";
 
-/**
- * The slice of the WebSocket API the SDK uses. Browsers, Workers, Node ≥ 22 and the `ws`
- * package all provide it; tests pass a fake.
- */
-export interface WebSocketLike {
-	/** 0 connecting, 1 open, 2 closing, 3 closed. */
-	readonly readyState: number;
-	send(data: string): void;
-	close(code?: number, reason?: string): void;
-	addEventListener(type: "message", listener: (event: SocketMessageEvent) => void): void;
-	addEventListener(type: "close", listener: (event: SocketCloseEvent) => void): void;
-	addEventListener(type: "open" | "error", listener: () => void): void;
-}
-
-/** The part of a `message` event the SDK reads. */
-export interface SocketMessageEvent {
-	/** A string for text frames (binary frames are not part of baton.v1 and are ignored). */
-	readonly data: unknown;
-}
-
-/** The part of a `close` event the SDK reads. */
-export interface SocketCloseEvent {
-	readonly code: number;
-	readonly reason: string;
-}
-
-/** A WebSocket constructor: the global one, `ws`'s, or a test fake. */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+export type { SocketCloseEvent, SocketMessageEvent, WebSocketConstructor, WebSocketLike } from "./socket-types.ts";
 
 /** `WebSocket.OPEN`, spelled out because the constructor may be a fake without static constants. */
 export const SOCKET_OPEN = 1;
@@ -50,15 +24,20 @@ export function sendText(ws: WebSocketLike, text: string): boolean {
 	}
 }
 
+/** The two codes the SDK closes with: the goodbye of `room.close()`, or "replacing this socket". */
+export type ClientCloseCode = typeof CloseCode.Normal | typeof CloseCode.ClientReconnect;
+
 /**
- * Closes a socket the SDK is done with. Always 1000: a client must never send the reserved 1006
- * (RFC 6455 §7.4.1), and 4008 is the server's word; the SDK's `close` event says what happened.
+ * Closes a socket the SDK is done with: 1000 only for `room.close()` (a goodbye: the room sends
+ * `leave` at once, CONTRACT.md §12), 4000 when the SDK drops it to replace it (the room treats it
+ * as a loss and keeps the presence grace). Never 1006 (reserved, RFC 6455 §7.4.1) nor 4008 (the
+ * server's word); the SDK's `close` event says what happened.
  */
-export function closeSocket(ws: WebSocketLike, reason: string): void {
+export function closeSocket(ws: WebSocketLike, code: ClientCloseCode, reason: string): void {
 	stopWatching(ws);
 	if (ws.readyState >= 2) return;
 	try {
-		ws.close(CloseCode.Normal, reason);
+		ws.close(code, reason);
 	} catch {
 		// Already closing.
 	}

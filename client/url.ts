@@ -1,4 +1,4 @@
-import { AUTH_PROTOCOL_PREFIX, PROTOCOL, QueryParam, roomSocketPath } from "../protocol/index.ts";
+import { AUTH_PROTOCOL_PREFIX, PROTOCOL, QueryParam, roomMessagesPath, roomSocketPath } from "../protocol/index.ts";
 
 /** What goes in the query string of a connect (the access token travels as a subprotocol). */
 export interface SocketQuery {
@@ -24,6 +24,21 @@ export function socketUrl(base: string, room: string, query: SocketQuery): strin
 	url.hash = "";
 	if (query.resume !== null) url.searchParams.set(QueryParam.Resume, query.resume);
 	if (query.after !== null) url.searchParams.set(QueryParam.After, String(query.after));
+	return url.toString();
+}
+
+/**
+ * A room's history URL on the gateway `base` (`ws` → `http`, `wss` → `https`): the HTTP twin of
+ * {@link socketUrl}, so one `url` option serves both.
+ */
+export function historyUrl(base: string, room: string, after: number, limit: number): string {
+	const url = new URL(base);
+	url.protocol = socketScheme(url.protocol) === "wss:" ? "https:" : "http:";
+	url.pathname = url.pathname.replace(/\/+$/, "") + roomMessagesPath(room);
+	url.search = "";
+	url.hash = "";
+	url.searchParams.set(QueryParam.After, String(after));
+	url.searchParams.set(QueryParam.Limit, String(limit));
 	return url.toString();
 }
 

@@ -38,6 +38,14 @@ export const CloseCode = {
 	SessionReplaced: 4011,
 	/** Bad request: bad room name or parameters. Stop. */
 	BadRequest: 4400,
+	/**
+	 * Sent **by the client**, never by the server: the SDK is dropping this socket to replace it
+	 * (connect timeout, missed pongs, a seq gap, a network change, `room.reconnect()`). The room
+	 * treats it as a loss, so presence grace applies; 1000 is the goodbye, sent only by
+	 * `room.close()` (§12). A server never closes with it, so a client seeing it treats it like
+	 * any unknown code.
+	 */
+	ClientReconnect: 4000,
 } as const;
 
 /** A close code baton knows. */
@@ -77,7 +85,7 @@ export function closeReaction(code: number): CloseReaction {
 		case CloseCode.RoomMoved:
 			return { kind: "resume", delay: "now", refreshToken: false };
 		default:
-			// 1006, 1011, 4008, 4009 and anything unknown.
+			// 1006, 1011, 4008, 4009, 4000 (a client's own code) and anything unknown.
 			return { kind: "resume", delay: "backoff", refreshToken: false };
 	}
 }

@@ -19,6 +19,8 @@ export const MessageType = {
 	Presence: "presence",
 	Error: "error",
 	AuthOk: "auth_ok",
+	PresenceCount: "presence_count",
+	PresenceState: "presence_state",
 	Publish: "publish",
 	Auth: "auth",
 } as const;
@@ -41,14 +43,19 @@ export interface WelcomeFrame {
 	home: string;
 	heartbeat: { interval: number; timeout: number };
 	presence: PresenceEntry[];
+	/** Distinct subs present (§12); absent from servers that predate it. */
+	presenceCount?: number;
+	/** True in count mode: `presence` lists only some of the subs present (§12). */
+	presenceTruncated?: boolean;
 }
 
-export interface MessageFrame {
+/** A room message. `T` is the type the app says its publishers send; the wire does not check it. */
+export interface MessageFrame<T = unknown> {
 	type: "message";
 	seq: number;
 	id: string;
 	from: string;
-	data: unknown;
+	data: T;
 	ts: number;
 }
 
@@ -86,7 +93,20 @@ export interface AuthOkFrame {
 	exp: number;
 }
 
-export type ServerFrame = WelcomeFrame | MessageFrame | AckFrame | PresenceFrame | ErrorFrame | AuthOkFrame;
+/** Count mode (§12): the number of distinct subs present changed. */
+export interface PresenceCountFrame {
+	type: "presence_count";
+	count: number;
+}
+
+/** Back to event mode (§12): everyone present, before `join`/`leave` frames resume. */
+export interface PresenceStateFrame {
+	type: "presence_state";
+	presence: PresenceEntry[];
+	count: number;
+}
+
+export type ServerFrame = WelcomeFrame | MessageFrame | AckFrame | PresenceFrame | ErrorFrame | AuthOkFrame | PresenceCountFrame | PresenceStateFrame;
 
 export interface PublishFrame {
 	type: "publish";
@@ -151,6 +171,22 @@ function isPresenceEntry(value: unknown): value is PresenceEntry {
 	return isRecord(value) && typeof value.sub === "string" && typeof value.name === "string";
 }
 
+function presenceEntries(list: readonly PresenceEntry[]): PresenceEntry[] {
+	return list.map((p) => ({ sub: p.sub, name: p.name }));
+}
+
+/**
+ * A `message` frame (or a history item, which has the same shape) from a parsed JSON value;
+ * null when a field is missing or mistyped. Unknown fields are dropped.
+ */
+export function messageFrameFrom(v: unknown): MessageFrame | null {
+	if (!isRecord(v) || v.type !== MessageType.Message) return null;
+	if (isNonNegInt(v.seq) && typeof v.id === "string" && typeof v.from === "string" && isNonNegInt(v.ts)) {
+		return { type: "message", seq: v.seq, id: v.id, from: v.from, data: v.data, ts: v.ts };
+	}
+	return null;
+}
+
 /**
  * Parses one server frame (used by the SDK and the tests). Never throws; unknown types are
  * refused so a newer server's frames are ignored rather than misread.
@@ -181,30 +217,30 @@ export function parseServerFrame(text: string): ParseResult<ServerFrame> {
 				Array.isArray(v.presence) &&
 				v.presence.every(isPresenceEntry)
 			) {
-				return {
-					ok: true,
-					value: {
-						type: "welcome",
-						session: v.session,
-						resume: v.resume,
-						seq: v.seq,
-						resumed: v.resumed,
-						replayed: v.replayed,
-						gap: v.gap,
-						region: v.region,
-						home: v.home,
-						heartbeat: { interval: hb.interval, timeout: hb.timeout },
-						presence: v.presence.map((p) => ({ sub: p.sub, name: p.name })),
-					},
+				const welcome: WelcomeFrame = {
+					type: "welcome",
+					session: v.session,
+					resume: v.resume,
+					seq: v.seq,
+					resumed: v.resumed,
+					replayed: v.replayed,
+					gap: v.gap,
+					region: v.region,
+					home: v.home,
+					heartbeat: { interval: hb.interval, timeout: hb.timeout },
+					presence: presenceEntries(v.presence),
 				};
+				// Optional (§12): kept when well-formed, so older servers' welcomes still parse.
+				if (isNonNegInt(v.presenceCount)) welcome.presenceCount = v.presenceCount;
+				if (typeof v.presenceTruncated === "boolean") welcome.presenceTruncated = v.presenceTruncated;
+				return { ok: true, value: welcome };
 			}
 			return { ok: false, reason: "malformed welcome" };
 		}
-		case MessageType.Message:
-			if (isNonNegInt(v.seq) && typeof v.id === "string" && typeof v.from === "string" && isNonNegInt(v.ts)) {
-				return { ok: true, value: { type: "message", seq: v.seq, id: v.id, from: v.from, data: v.data, ts: v.ts } };
-			}
-			return { ok: false, reason: "malformed message" };
+		case MessageType.Message: {
+			const message = messageFrameFrom(v);
+			return message === null ? { ok: false, reason: "malformed message" } : { ok: true, value: message };
+		}
 		case MessageType.Ack:
 			if (typeof v.id === "string" && isNonNegInt(v.seq) && typeof v.dup === "boolean") {
 				return { ok: true, value: { type: "ack", id: v.id, seq: v.seq, dup: v.dup } };
@@ -225,6 +261,14 @@ export function parseServerFrame(text: string): ParseResult<ServerFrame> {
 		case MessageType.AuthOk:
 			if (isNonNegInt(v.exp)) return { ok: true, value: { type: "auth_ok", exp: v.exp } };
 			return { ok: false, reason: "malformed auth_ok" };
+		case MessageType.PresenceCount:
+			if (isNonNegInt(v.count)) return { ok: true, value: { type: "presence_count", count: v.count } };
+			return { ok: false, reason: "malformed presence_count" };
+		case MessageType.PresenceState:
+			if (Array.isArray(v.presence) && v.presence.every(isPresenceEntry) && isNonNegInt(v.count)) {
+				return { ok: true, value: { type: "presence_state", presence: presenceEntries(v.presence), count: v.count } };
+			}
+			return { ok: false, reason: "malformed presence_state" };
 		default:
 			return { ok: false, reason: "unknown frame type" };
 	}

@@ -15,7 +15,7 @@ describe("a close frame without a close event", () => {
 		const { room, events, ws } = await startOpen({}, { resume: "r-1" });
 		ws.receiveCloseFrame(CloseCode.ServiceRestart, { retryIn: 1_000 }, { exposesCode: true });
 		await vi.advanceTimersByTimeAsync(CLOSING_CHECK_MS);
-		expect(events.close).toEqual([{ code: CloseCode.ServiceRestart, reason: '{"retryIn":1000}', willReconnect: true }]);
+		expect(events.close).toEqual([{ code: CloseCode.ServiceRestart, reason: '{"retryIn":1000}', willReconnect: true, opened: true }]);
 		expect(room.state).toBe("reconnecting");
 		// retryIn plus the small jitter (125 ms with Math.random at 0.5).
 		await vi.advanceTimersByTimeAsync(1_124);
@@ -54,7 +54,7 @@ describe("a close frame without a close event", () => {
 		expect(FakeWebSocket.instances).toHaveLength(1);
 		// A guessed 1006 would have resumed the session and taken it back from the newer connection.
 		ws.serverClose(CloseCode.SessionReplaced);
-		expect(events.close).toEqual([{ code: CloseCode.SessionReplaced, reason: "", willReconnect: false }]);
+		expect(events.close).toEqual([{ code: CloseCode.SessionReplaced, reason: "", willReconnect: false, opened: true }]);
 		expect(room.state).toBe("closed");
 		expect(vi.getTimerCount()).toBe(0);
 	});
@@ -64,10 +64,10 @@ describe("the SDK's own close", () => {
 	it("is not mistaken for the server's: reconnect() dials once, and the late close event is ignored", async () => {
 		const { room, events, ws } = await startOpen();
 		room.reconnect();
-		expect(ws.closedByClient).toEqual({ code: CloseCode.Normal, reason: "reconnect_requested" });
+		expect(ws.closedByClient).toEqual({ code: CloseCode.ClientReconnect, reason: "reconnect_requested" });
 		// Many checks' worth, short of the new socket's connect timeout.
 		await vi.advanceTimersByTimeAsync(CLOSING_CHECK_MS * 8);
-		expect(events.close).toEqual([{ code: CloseCode.Normal, reason: "reconnect_requested", willReconnect: true }]);
+		expect(events.close).toEqual([{ code: CloseCode.ClientReconnect, reason: "reconnect_requested", willReconnect: true, opened: true }]);
 		expect(FakeWebSocket.instances).toHaveLength(2);
 	});
 

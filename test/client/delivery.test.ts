@@ -49,8 +49,8 @@ describe("in-order, exactly-once delivery", () => {
 		ws.message(1);
 		ws.message(3);
 		expect(seqs(events)).toEqual([1]);
-		expect(ws.closedByClient).toEqual({ code: CloseCode.Normal, reason: "sequence_gap" });
-		expect(events.close).toEqual([{ code: CloseCode.Normal, reason: "sequence_gap", willReconnect: true }]);
+		expect(ws.closedByClient).toEqual({ code: CloseCode.ClientReconnect, reason: "sequence_gap" });
+		expect(events.close).toEqual([{ code: CloseCode.ClientReconnect, reason: "sequence_gap", willReconnect: true, opened: true }]);
 		expect(room.state).toBe("reconnecting");
 		const next = await expectRedialAfter(125);
 		expect(next.query.get("after")).toBe("1");

@@ -25,13 +25,29 @@ export type Recorded = { [K in keyof RoomEvents]: RoomEvents[K][] };
 
 /** Subscribes to every event type and records the payloads. */
 export function record(room: Room): Recorded {
-	const recorded: Recorded = { welcome: [], message: [], presence: [], state: [], error: [], close: [], gap: [] };
+	const recorded: Recorded = {
+		welcome: [],
+		message: [],
+		presence: [],
+		presence_state: [],
+		presence_count: [],
+		state: [],
+		error: [],
+		close: [],
+		dial_failed: [],
+		ack: [],
+		gap: [],
+	};
 	room.on("welcome", (p) => recorded.welcome.push(p));
 	room.on("message", (p) => recorded.message.push(p));
 	room.on("presence", (p) => recorded.presence.push(p));
+	room.on("presence_state", (p) => recorded.presence_state.push(p));
+	room.on("presence_count", (p) => recorded.presence_count.push(p));
 	room.on("state", (p) => recorded.state.push(p));
 	room.on("error", (p) => recorded.error.push(p));
 	room.on("close", (p) => recorded.close.push(p));
+	room.on("dial_failed", (p) => recorded.dial_failed.push(p));
+	room.on("ack", (p) => recorded.ack.push(p));
 	room.on("gap", (p) => recorded.gap.push(p));
 	return recorded;
 }
@@ -81,4 +97,68 @@ export async function expectRedialAfter(ms: number): Promise<FakeWebSocket> {
 		throw new Error(`expected a redial after ${ms} ms; sockets: ${before} → ${FakeWebSocket.instances.length}`);
 	}
 	return FakeWebSocket.last;
+}
+
+/** An unsigned JWT-shaped token with the given claims (the SDK reads claims, never verifies). */
+export function fakeJwt(claims: { exp?: number; sub?: string; [claim: string]: unknown }): string {
+	const part = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+	return `${part({ alg: "HS256", typ: "JWT" })}.${part(claims)}.c2ln`;
+}
+
+/** `exp` (seconds) for a token expiring `ms` from the current (fake) clock. */
+export function expIn(ms: number): number {
+	return Math.floor((Date.now() + ms) / 1000);
+}
+
+/** An in-memory Web Storage, with a switch to make writes fail like a full quota. */
+export class MemoryStorage {
+	readonly items = new Map<string, string>();
+	writes = 0;
+	failWrites = false;
+
+	getItem(key: string): string | null {
+		return this.items.get(key) ?? null;
+	}
+
+	setItem(key: string, value: string): void {
+		if (this.failWrites) throw new Error("QuotaExceededError");
+		this.writes++;
+		this.items.set(key, value);
+	}
+
+	removeItem(key: string): void {
+		this.items.delete(key);
+	}
+
+	/** The saved session under `key`, parsed. */
+	saved(key: string): { sub: string | null; resume: string | null; lastSeq: number | null; outbox: { id: string; frame: string }[] } | null {
+		const text = this.items.get(key);
+		return text === undefined ? null : JSON.parse(text);
+	}
+}
+
+/** A stand-in for `window` as a source of `online`/`offline` events. */
+export class FakeNetwork {
+	readonly #listeners = new Map<string, Set<() => void>>();
+
+	addEventListener(type: "online" | "offline", listener: () => void): void {
+		const set = this.#listeners.get(type) ?? new Set();
+		set.add(listener);
+		this.#listeners.set(type, set);
+	}
+
+	removeEventListener(type: "online" | "offline", listener: () => void): void {
+		this.#listeners.get(type)?.delete(listener);
+	}
+
+	/** Listeners currently attached, over both events. */
+	get listeners(): number {
+		let n = 0;
+		for (const set of this.#listeners.values()) n += set.size;
+		return n;
+	}
+
+	dispatch(type: "online" | "offline"): void {
+		for (const listener of [...(this.#listeners.get(type) ?? [])]) listener();
+	}
 }

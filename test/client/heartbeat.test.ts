@@ -54,8 +54,8 @@ describe("heartbeat", () => {
 		expect(room.state).toBe("open");
 		await vi.advanceTimersByTimeAsync(1);
 		expect(room.state).toBe("reconnecting");
-		expect(ws.closedByClient).toEqual({ code: CloseCode.Normal, reason: "heartbeat_timeout" });
-		expect(events.close).toEqual([{ code: CloseCode.HeartbeatTimeout, reason: "heartbeat_timeout", willReconnect: true }]);
+		expect(ws.closedByClient).toEqual({ code: CloseCode.ClientReconnect, reason: "heartbeat_timeout" });
+		expect(events.close).toEqual([{ code: CloseCode.HeartbeatTimeout, reason: "heartbeat_timeout", willReconnect: true, opened: true }]);
 		const next = await expectRedialAfter(125);
 		expect(next.query.get("after")).toBe("0");
 	});
@@ -85,8 +85,10 @@ describe("heartbeat", () => {
 		const ws = FakeWebSocket.last;
 		ws.open();
 		await vi.advanceTimersByTimeAsync(5_000);
-		expect(ws.closedByClient).toEqual({ code: CloseCode.Normal, reason: "connect_timeout" });
-		expect(events.close).toEqual([{ code: CloseCode.Abnormal, reason: "connect_timeout", willReconnect: true }]);
+		expect(ws.closedByClient).toEqual({ code: CloseCode.ClientReconnect, reason: "connect_timeout" });
+		// A dial that never got its welcome is a `dial_failed`, not a `close`.
+		expect(events.close).toEqual([]);
+		expect(events.dial_failed).toEqual([{ code: CloseCode.Abnormal, reason: "connect_timeout", attempt: 1, retryIn: 125 }]);
 		await expectRedialAfter(125);
 	});
 });

@@ -14,7 +14,7 @@ describe("close()", () => {
 		expect(ws.closedByClient?.code).toBe(CloseCode.Normal);
 		expect(room.state).toBe("closed");
 		expect(events.state.at(-1)).toEqual({ from: "open", to: "closed" });
-		expect(events.close).toEqual([{ code: CloseCode.Normal, reason: "", willReconnect: false }]);
+		expect(events.close).toEqual([{ code: CloseCode.Normal, reason: "", willReconnect: false, opened: true }]);
 	});
 
 	it("cancels a pending reconnect and never dials again", async () => {
@@ -143,8 +143,9 @@ describe("reconnect()", () => {
 	it("drops an open socket and resumes at once on the same endpoint", async () => {
 		const { room, events, ws } = await startOpen({}, { resume: "r-1", seq: 3 });
 		room.reconnect();
-		expect(ws.closedByClient).toEqual({ code: CloseCode.Normal, reason: "reconnect_requested" });
-		expect(events.close).toEqual([{ code: CloseCode.Normal, reason: "reconnect_requested", willReconnect: true }]);
+		// Replacing the socket is not a goodbye: 4000, so the room keeps the presence grace (§12).
+		expect(ws.closedByClient).toEqual({ code: CloseCode.ClientReconnect, reason: "reconnect_requested" });
+		expect(events.close).toEqual([{ code: CloseCode.ClientReconnect, reason: "reconnect_requested", willReconnect: true, opened: true }]);
 		await settle();
 		expect(FakeWebSocket.instances).toHaveLength(2);
 		expect(FakeWebSocket.last.query.get("resume")).toBe("r-1");

@@ -65,7 +65,7 @@ describe("close codes that stop (CONTRACT §6)", () => {
 		ws.serverClose(code, reason);
 		expect(room.state).toBe("closed");
 		expect(events.error).toEqual([{ code: errorCode, message: expect.any(String), closeCode: code }]);
-		expect(events.close).toEqual([{ code, reason, willReconnect: false }]);
+		expect(events.close).toEqual([{ code, reason, willReconnect: false, opened: true }]);
 		expect(await failure).toMatchObject({ name: "BatonError", code: errorCode, closeCode: code });
 		await vi.advanceTimersByTimeAsync(60_000);
 		expect(FakeWebSocket.instances).toHaveLength(1);
@@ -102,7 +102,7 @@ describe("close codes that resume (CONTRACT §6)", () => {
 			const { room, events, ws } = await startOpen();
 			ws.serverClose(code);
 			expect(room.state).toBe("reconnecting");
-			expect(events.close).toEqual([{ code, reason: "", willReconnect: true }]);
+			expect(events.close).toEqual([{ code, reason: "", willReconnect: true, opened: true }]);
 			await expectRedialAfter(125);
 		},
 	);

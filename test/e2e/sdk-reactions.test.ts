@@ -12,7 +12,16 @@
  */
 import { afterAll, beforeAll, describe, type ExpectStatic, it } from "vitest";
 import WebSocket from "ws";
-import { BatonError, connect, type Room, type RoomCloseEvent, type RoomErrorEvent, type RoomState, type WebSocketLike } from "../../client/index.ts";
+import {
+	BatonError,
+	connect,
+	type DialFailedEvent,
+	type Room,
+	type RoomCloseEvent,
+	type RoomErrorEvent,
+	type RoomState,
+	type WebSocketLike,
+} from "../../client/index.ts";
 import { CloseCode, parseCloseReason } from "../../protocol/close-codes.ts";
 import { type MessageFrame, PING, type WelcomeFrame } from "../../protocol/messages.ts";
 import { mintToken, range, seqs, TestClient, uniqueRoom } from "./harness/client.ts";
@@ -86,6 +95,8 @@ class Probe {
 	readonly messages: MessageFrame[] = [];
 	readonly welcomes: WelcomeFrame[] = [];
 	readonly closes: Array<RoomCloseEvent & { at: number }> = [];
+	/** Dials that ended before their welcome (one `close` covers the open socket; these the retries). */
+	readonly dialsFailed: DialFailedEvent[] = [];
 	readonly errors: RoomErrorEvent[] = [];
 	readonly states: RoomState[];
 	private readonly checks = new Set<() => void>();
@@ -108,6 +119,10 @@ class Probe {
 		});
 		room.on("close", (c) => {
 			this.closes.push({ ...c, at: performance.now() });
+			changed();
+		});
+		room.on("dial_failed", (d) => {
+			this.dialsFailed.push(d);
 			changed();
 		});
 		room.on("error", (e) => {
@@ -434,8 +449,8 @@ describe("SDK reactions to close codes, against a real server", () => {
 				const lost = await probe.closed(1, 10_000);
 				expect(lost).toMatchObject({ code: CloseCode.Abnormal, willReconnect: true });
 				expect(probe.room.state).toBe("reconnecting");
-				// Refused dials while the process is down are each reported, and each is retried.
-				await probe.until(() => probe.closes.length >= 3, 15_000, "two refused dials");
+				// Refused dials while the process is down are each reported (dial_failed, not close), and each is retried.
+				await probe.until(() => probe.dialsFailed.length >= 2, 15_000, "two refused dials");
 				const offline = probe.room.publish({ mine: 2 });
 
 				await server.restart();
@@ -444,8 +459,10 @@ describe("SDK reactions to close codes, against a real server", () => {
 				expect(await offline).toEqual({ seq: 3, dup: false });
 				await s.publish("after");
 				await s.assertDeliveredOnce(probe);
-				expect(probe.closes.every((c) => c.code === CloseCode.Abnormal && c.willReconnect)).toBe(true);
-				expect(tap.sockets.length).toBe(probe.closes.length + 1);
+				// One close for the one open socket the crash ended; the retries are dial_failed events.
+				expect(probe.closes).toEqual([expect.objectContaining({ code: CloseCode.Abnormal, willReconnect: true, opened: true })]);
+				expect(probe.dialsFailed.every((d) => d.code === CloseCode.Abnormal)).toBe(true);
+				expect(tap.sockets.length).toBe(probe.dialsFailed.length + 2);
 				expect(probe.states).toEqual(["connecting", "open", "reconnecting", "open"]);
 			} finally {
 				probe.room.close();

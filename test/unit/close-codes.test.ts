@@ -35,11 +35,15 @@ const REACTIONS: Record<CloseCode, CloseReaction> = {
 	4010: { kind: "resume", delay: "now", refreshToken: false },
 	4011: { kind: "stop", surface: true },
 	4400: { kind: "stop", surface: true },
+	// Sent by clients only; a server never closes with it, so it reads as an unknown code.
+	4000: { kind: "resume", delay: "backoff", refreshToken: false },
 };
 
 describe("CloseCode", () => {
 	it("has exactly the codes of §6", () => {
-		expect(Object.values(CloseCode).sort()).toEqual([1000, 1001, 1003, 1006, 1008, 1009, 1011, 1012, 1013, 4001, 4003, 4008, 4009, 4010, 4011, 4400].sort());
+		expect(Object.values(CloseCode).sort()).toEqual(
+			[1000, 1001, 1003, 1006, 1008, 1009, 1011, 1012, 1013, 4000, 4001, 4003, 4008, 4009, 4010, 4011, 4400].sort(),
+		);
 	});
 
 	for (const code of Object.values(CloseCode)) {
@@ -48,7 +52,7 @@ describe("CloseCode", () => {
 		});
 	}
 
-	it.each([1002, 1007, 1015, 3000, 4000, 4999, 0])("treats unknown code %i like an abrupt loss: resume with backoff", (code) => {
+	it.each([1002, 1007, 1015, 3000, 4999, 0])("treats unknown code %i like an abrupt loss: resume with backoff", (code) => {
 		expect(closeReaction(code)).toEqual({ kind: "resume", delay: "backoff", refreshToken: false });
 	});
 

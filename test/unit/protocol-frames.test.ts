@@ -34,6 +34,44 @@ const EXPECTED_SERVER: Record<keyof typeof SERVER_FRAMES, ServerFrame> = {
 	errorWithoutId: { type: "error", code: "bad_message", message: "frame is not JSON" },
 	errorRoomMoving: { type: "error", code: "room_moving", message: "the room is moving", id: "c-10" },
 	authOk: { type: "auth_ok", exp: 1767229200 },
+	welcomeCountMode: {
+		type: "welcome",
+		session: "s-2",
+		resume: "r.2",
+		seq: 7,
+		resumed: true,
+		replayed: 0,
+		gap: false,
+		region: "wnam",
+		home: "wnam",
+		heartbeat: { interval: 30000, timeout: 90000 },
+		presence: [{ sub: "carol", name: "Carol" }],
+		presenceCount: 250,
+		presenceTruncated: true,
+	},
+	welcomeEventMode: {
+		type: "welcome",
+		session: "s-3",
+		resume: "r.3",
+		seq: 0,
+		resumed: false,
+		replayed: 0,
+		gap: false,
+		region: "wnam",
+		home: "wnam",
+		heartbeat: { interval: 30000, timeout: 90000 },
+		presence: [{ sub: "dan", name: "dan" }],
+		presenceCount: 1,
+	},
+	presenceCount: { type: "presence_count", count: 251 },
+	presenceState: {
+		type: "presence_state",
+		presence: [
+			{ sub: "alice", name: "Alice" },
+			{ sub: "bob", name: "bob" },
+		],
+		count: 2,
+	},
 };
 
 describe("parseServerFrame on golden frames", () => {
@@ -44,6 +82,12 @@ describe("parseServerFrame on golden frames", () => {
 			if (parsed.ok) expect(JSON.stringify(parsed.value)).toBe(text);
 		});
 	}
+
+	it("drops a welcome's presenceCount or presenceTruncated that is mistyped, keeping the rest of the welcome", () => {
+		const welcome = JSON.parse(SERVER_FRAMES.welcome) as Record<string, unknown>;
+		const parsed = parseServerFrame(JSON.stringify({ ...welcome, presenceCount: "250", presenceTruncated: 1 }));
+		expect(parsed).toEqual({ ok: true, value: EXPECTED_SERVER.welcome });
+	});
 
 	it("drops fields it does not know instead of passing them through", () => {
 		const parsed = parseServerFrame('{"type":"ack","id":"a","seq":1,"dup":false,"extra":1}');
@@ -77,6 +121,12 @@ describe("parseServerFrame refuses malformed frames", () => {
 		["an error with an unknown code", '{"type":"error","code":"teapot","message":"m"}'],
 		["an error without message", '{"type":"error","code":"bad_message"}'],
 		["an auth_ok with exp as a string", '{"type":"auth_ok","exp":"1"}'],
+		["a presence_count without count", '{"type":"presence_count"}'],
+		["a presence_count with a negative count", '{"type":"presence_count","count":-1}'],
+		["a presence_count with a fractional count", '{"type":"presence_count","count":2.5}'],
+		["a presence_state without presence", '{"type":"presence_state","count":2}'],
+		["a presence_state without count", '{"type":"presence_state","presence":[]}'],
+		["a presence_state with a bad entry", '{"type":"presence_state","presence":[{"sub":"a"}],"count":1}'],
 	];
 	for (const [name, text] of cases) {
 		it(`refuses ${name}`, () => {
