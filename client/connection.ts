@@ -1,7 +1,9 @@
 import {
+	type AppErrorFrame,
 	CloseCode,
 	ErrorCode,
 	type ErrorFrame,
+	isErrorCode,
 	type MessageFrame,
 	MessageType,
 	PING,
@@ -616,9 +618,9 @@ export class RoomConnection<T = unknown> {
 		if (missing && link === this.#link) this.#linkEnded(link, { kind: "local", cause: "sequence_gap" });
 	}
 
-	#onError(link: Link, frame: ErrorFrame): void {
+	#onError(link: Link, frame: ErrorFrame | AppErrorFrame): void {
 		const id = frame.id;
-		if (this.#refresh.refused(link, frame)) return;
+		if (isErrorCode(frame.code) && this.#refresh.refused(link, { ...frame, code: frame.code })) return;
 		if (id !== undefined && this.#outbox.forgot(id)) {
 			// The answer to a publish given up on (timeout, abort): nobody is waiting for it.
 			this.#log("debug", "ignored an error for a publish given up on", { id, code: frame.code });

@@ -35,6 +35,12 @@ export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorC
 /** Every code an SDK error can carry. */
 export type BatonErrorCode = ErrorCode | ClientErrorCode;
 
+/**
+ * A code of the app's own: a room's `onPublish` hook rejected a publish with it (docs/server-api.md).
+ * Any snake_case string the app chose; baton's own codes are {@link BatonErrorCode}.
+ */
+export type AppErrorCode = string & {};
+
 /** Optional facts a {@link BatonError} carries. */
 export interface BatonErrorDetails {
 	/** The close code that caused the error. */
@@ -64,8 +70,8 @@ export interface BatonErrorDetails {
  */
 export class BatonError extends Error {
 	override readonly name = "BatonError";
-	/** Stable, machine-readable code (snake_case). */
-	readonly code: BatonErrorCode;
+	/** Stable, machine-readable code (snake_case): baton's, or the app's own from an `onPublish` rejection. */
+	readonly code: BatonErrorCode | AppErrorCode;
 	/** The close code that caused the error, when a close did. */
 	readonly closeCode: number | undefined;
 	/** The HTTP status, for a failed HTTP request. */
@@ -75,7 +81,7 @@ export class BatonError extends Error {
 	/** See {@link BatonErrorDetails.maybeStored}; undefined where it does not apply. */
 	readonly maybeStored: boolean | undefined;
 
-	constructor(code: BatonErrorCode, message: string, details: BatonErrorDetails = {}) {
+	constructor(code: BatonErrorCode | AppErrorCode, message: string, details: BatonErrorDetails = {}) {
 		super(message);
 		this.code = code;
 		this.closeCode = details.closeCode;

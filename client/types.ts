@@ -1,6 +1,6 @@
 import type { MessageFrame, PresenceFrame, PresenceStateFrame, WelcomeFrame } from "../protocol/index.ts";
 import type { BackoffOptions } from "./backoff.ts";
-import type { BatonErrorCode } from "./errors.ts";
+import type { AppErrorCode, BatonErrorCode } from "./errors.ts";
 import type { FetchLike } from "./history.ts";
 import type { NetworkEvents } from "./network.ts";
 import type { PersistOptions } from "./persist.ts";
@@ -110,7 +110,8 @@ export interface StateChange {
 
 /** Payload of the `error` event. */
 export interface RoomErrorEvent {
-	code: BatonErrorCode;
+	/** baton's code, or the app's own (an `onPublish` rejection). */
+	code: BatonErrorCode | AppErrorCode;
 	message: string;
 	/** The close code behind the error, when a close caused it. */
 	closeCode?: number;

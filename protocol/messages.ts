@@ -1,5 +1,5 @@
 import type { ErrorCode } from "./error-codes.ts";
-import { isErrorCode } from "./error-codes.ts";
+import { isAppErrorCode, isErrorCode } from "./error-codes.ts";
 
 /** The WebSocket subprotocol baton speaks (CONTRACT.md §5). */
 export const PROTOCOL = "baton.v1";
@@ -106,7 +106,16 @@ export interface PresenceStateFrame {
 	count: number;
 }
 
-export type ServerFrame = WelcomeFrame | MessageFrame | AckFrame | PresenceFrame | ErrorFrame | AuthOkFrame | PresenceCountFrame | PresenceStateFrame;
+export type ServerFrame =
+	| WelcomeFrame
+	| MessageFrame
+	| AckFrame
+	| PresenceFrame
+	| ErrorFrame
+	| AppErrorFrame
+	| AuthOkFrame
+	| PresenceCountFrame
+	| PresenceStateFrame;
 
 export interface PublishFrame {
 	type: "publish";
@@ -256,6 +265,10 @@ export function parseServerFrame(text: string): ParseResult<ServerFrame> {
 				const frame: ErrorFrame = { type: "error", code: v.code, message: v.message };
 				if (typeof v.id === "string") frame.id = v.id;
 				return { ok: true, value: frame };
+			}
+			// An app's own code (an onPublish rejection) always answers a publish: it carries the id.
+			if (isAppErrorCode(v.code) && typeof v.message === "string" && typeof v.id === "string") {
+				return { ok: true, value: { type: "error", code: v.code, message: v.message, id: v.id } };
 			}
 			return { ok: false, reason: "malformed error" };
 		case MessageType.AuthOk:

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // wrangler's [build] step (and the first step of npm scripts that need it). Builds the demo's files
-// into src/gateway/demo/files.gen.ts, which the gateway serves itself:
+// into src/demo/files.gen.ts, which the gateway serves itself:
 // demo/index.html, demo/demo.css, demo/demo.js and the browser bundle of the client SDK
 // (client/ → /baton-client.js). Serving them from the Worker rather than from `[assets]` keeps
 // the static-assets router out of the path of every WebSocket. Run by `npm run dev`,
@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const out = join(root, "src/gateway/demo/files.gen.ts");
+const out = join(root, "src/demo/files.gen.ts");
 
 // Plain `wrangler dev` on a fresh clone runs this as its [build] step (WRANGLER_COMMAND=dev) before
 // it reads .dev.vars: give it the local dev secrets, as `npm run dev` does. Not under CI=true (the

@@ -89,6 +89,16 @@ describe("publish", () => {
 		expect(events.error).toEqual([]);
 	});
 
+	it("rejects a publish the room's onPublish hook refused with the app's own code", async () => {
+		const { room, events, ws } = await startOpen();
+		const vote = outcome(room.publish({ choice: 9 }, { id: "v1" }));
+		ws.receive({ type: "error", code: "invalid_vote", message: "no such choice", id: "v1" });
+		const result = await vote;
+		expect("error" in result && result.error).toMatchObject({ name: "BatonError", code: "invalid_vote", message: "no such choice", publishId: "v1" });
+		expect(room.pendingPublishes).toBe(0);
+		expect(events.error).toEqual([]);
+	});
+
 	it("surfaces an error frame without a pending id as an error event", async () => {
 		const { events, ws } = await startOpen();
 		ws.receive({ type: "error", code: "bad_message", message: "unknown frame type" });

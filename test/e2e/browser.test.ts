@@ -1,5 +1,5 @@
 /**
- * The demo page end to end in Chromium: the Worker serves `/` (src/gateway/routes/demo.ts) and the browser
+ * The demo page end to end in Chromium: the Worker serves `/` (src/demo/routes.ts) and the browser
  * build of the SDK (`/baton-client.js`, built here first), with the dev-only token and drain
  * routes on (BATON_DEV_TOKENS=true), as under `npm run dev`. Two tabs join one room under
  * different names, chat, see each other, and come through a drain (1012) and a SIGKILL + restart

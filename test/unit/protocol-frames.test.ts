@@ -186,3 +186,16 @@ describe("parseClientFrame", () => {
 		});
 	}
 });
+
+describe("an app's own error code (onPublish rejection)", () => {
+	it("parses as an error frame when it answers a publish (carries its id)", () => {
+		expect(parseServerFrame('{"type":"error","code":"invalid_vote","message":"one vote per sub","id":"p1"}')).toEqual({
+			ok: true,
+			value: { type: "error", code: "invalid_vote", message: "one vote per sub", id: "p1" },
+		});
+	});
+	it("is refused without an id or with a code that is not snake_case", () => {
+		expect(parseServerFrame('{"type":"error","code":"invalid_vote","message":"m"}').ok).toBe(false);
+		expect(parseServerFrame('{"type":"error","code":"Not Snake","message":"m","id":"p1"}').ok).toBe(false);
+	});
+});

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { CloseCode } from "../../protocol/close-codes.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
-import type { ErrorFrame } from "../../protocol/messages.ts";
+import type { AppErrorFrame, ErrorFrame } from "../../protocol/messages.ts";
 import { history, join, LIMITS, leaveRoom, muteInfoLogs, type SocketEvent, type TestSocket, tokenFor, uniqueRoom } from "./helpers.ts";
 
 muteInfoLogs();
@@ -159,14 +159,14 @@ describe("publish rate limit", () => {
 		const sent = 3 * LIMITS.rateBurst;
 		const ids = Array.from({ length: sent }, (_, i) => `r${i}`);
 		for (const id of ids) socket.publish(id);
-		const answers = new Map<string, "ack" | ErrorFrame>();
+		const answers = new Map<string, "ack" | ErrorFrame | AppErrorFrame>();
 		for (const id of ids) {
 			const e = await socket.next(isAnswerTo(id), { what: `answer to ${id}` });
 			if (e.kind === "frame" && e.frame?.type === "ack") answers.set(id, "ack");
 			else if (e.kind === "frame" && e.frame?.type === "error") answers.set(id, e.frame);
 		}
 		const acked = [...answers.values()].filter((a) => a === "ack").length;
-		const refused = [...answers.values()].filter((a): a is ErrorFrame => a !== "ack");
+		const refused = [...answers.values()].filter((a): a is ErrorFrame | AppErrorFrame => a !== "ack");
 		expect(acked).toBeGreaterThanOrEqual(LIMITS.rateBurst);
 		expect(refused.length).toBeGreaterThan(0);
 		expect(acked + refused.length).toBe(sent);

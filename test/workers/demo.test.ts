@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ErrorCode } from "../../protocol/error-codes.ts";
-import { DEMO_FILES } from "../../src/gateway/demo/files.gen.ts";
+import { DEMO_FILES } from "../../src/demo/files.gen.ts";
 import { api, muteInfoLogs } from "./helpers.ts";
 
 muteInfoLogs();

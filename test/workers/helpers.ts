@@ -10,6 +10,7 @@ import type { HistoryPage, RoomStats } from "../../durable-objects/room/types.ts
 import type { ErrorCode } from "../../protocol/error-codes.ts";
 import {
 	type AckFrame,
+	type AppErrorFrame,
 	AUTH_PROTOCOL_PREFIX,
 	type ErrorFrame,
 	type MessageFrame,
@@ -228,7 +229,7 @@ export class TestSocket {
 		return this.nextFrame("ack", (f) => f.id === id, opts);
 	}
 
-	error(code?: ErrorCode, opts: { timeoutMs?: number } = {}): Promise<ErrorFrame> {
+	error(code?: ErrorCode, opts: { timeoutMs?: number } = {}): Promise<ErrorFrame | AppErrorFrame> {
 		return this.nextFrame("error", (f) => code === undefined || f.code === code, opts);
 	}
 

@@ -13,6 +13,7 @@ import { isValidSub } from "../../core/auth/claims.ts";
 import { errorResponse } from "../../core/http-errors.ts";
 import { log } from "../../core/log.ts";
 import { anchorStub, forgetRoute, resolveRoom } from "../../core/routing.ts";
+import { gatewayBindings } from "../bindings.ts";
 import type { GatewayEnv } from "../context.ts";
 
 export const admin = new Hono<GatewayEnv>();
@@ -50,7 +51,7 @@ async function readJsonObject(req: Request): Promise<Record<string, unknown> | n
 
 admin.post("/v1/admin/rooms/:room/drain", async (c) => {
 	const room = c.req.param("room");
-	const { stub } = await resolveRoom(c.env, room, c.get("region"));
+	const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
 	const result = await stub.drain(room);
 	log.info("admin_drain", { room, closed: result.closed, requestId: c.get("requestId") });
 	return c.json(result);
@@ -58,7 +59,7 @@ admin.post("/v1/admin/rooms/:room/drain", async (c) => {
 
 admin.get("/v1/admin/rooms/:room/stats", async (c) => {
 	const room = c.req.param("room");
-	const { stub } = await resolveRoom(c.env, room, c.get("region"));
+	const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
 	return c.json(await stub.stats(room));
 });
 
@@ -71,7 +72,7 @@ admin.post("/v1/admin/rooms/:room/kick", async (c) => {
 	if (banSeconds !== undefined && (typeof banSeconds !== "number" || !Number.isFinite(banSeconds) || banSeconds < 0)) {
 		return errorResponse(ErrorCode.BadRequest, "banSeconds must be a number ≥ 0");
 	}
-	const { stub } = await resolveRoom(c.env, room, c.get("region"));
+	const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
 	const result = await stub.kick(room, sub, banSeconds ?? null);
 	log.info("admin_kick", { room, closed: result.closed, requestId: c.get("requestId") });
 	return c.json(result);
@@ -84,7 +85,7 @@ admin.post("/v1/admin/rooms/:room/migrate", async (c) => {
 	if (typeof to !== "string" || !c.get("config").regions.includes(to as never)) {
 		return errorResponse(ErrorCode.BadRegion, `to must be one of ${c.get("config").regions.join(", ")}`);
 	}
-	const result = await anchorStub(c.env, room).migrate(room, to);
+	const result = await anchorStub(gatewayBindings(c.env), room).migrate(room, to);
 	forgetRoute(room);
 	if (!result.ok) return errorResponse(result.code, result.code === ErrorCode.AlreadyThere ? `the room is already homed in ${to}` : "bad region");
 	log.info("admin_migrate", { room, from: result.from, to: result.to, moved: result.moved, requestId: c.get("requestId") });
@@ -101,7 +102,7 @@ admin.post("/v1/admin/drain-all", async (c) => {
 	const rooms = shards.flat();
 	let closed = 0;
 	for (const room of rooms) {
-		const { stub } = await resolveRoom(c.env, room, c.get("region"));
+		const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
 		closed += (await stub.drain(room)).closed;
 	}
 	log.info("admin_drain_all", { rooms: rooms.length, closed, requestId: c.get("requestId") });

@@ -11,6 +11,7 @@ import { isValidSub } from "../../core/auth/claims.ts";
 import { signAccessToken } from "../../core/auth/sign.ts";
 import { errorResponse } from "../../core/http-errors.ts";
 import { resolveRoom } from "../../core/routing.ts";
+import { gatewayBindings } from "../bindings.ts";
 import type { GatewayEnv } from "../context.ts";
 
 /** Lifetime of a demo token. */
@@ -40,6 +41,6 @@ dev.get("/dev/token", async (c) => {
 dev.post("/dev/rooms/:room/drain", async (c) => {
 	const room = c.req.param("room");
 	if (!isValidRoomName(room)) return errorResponse(ErrorCode.BadRoom, "bad room name");
-	const { stub } = await resolveRoom(c.env, room, c.get("region"));
+	const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
 	return c.json(await stub.drain(room));
 });

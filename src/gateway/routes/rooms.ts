@@ -11,6 +11,7 @@ import { errorResponse, publishRefusal, RETRY_IN_HEADER } from "../../core/http-
 import { CONNECT_HEADER, type ConnectInfo, encodeConnectInfo } from "../../core/internal.ts";
 import { resolveRoom } from "../../core/routing.ts";
 import { type Authorization, authorizeRoomRequest } from "../authorize.ts";
+import { gatewayBindings } from "../bindings.ts";
 import type { GatewayEnv } from "../context.ts";
 import { parseNonNegativeInt } from "../params.ts";
 import { refuseUpgrade } from "../refuse-upgrade.ts";
@@ -66,7 +67,7 @@ rooms.get("/v1/rooms/:room/ws", async (c) => {
 	const forwarded = new Request("https://room.internal/connect", {
 		headers: { Upgrade: "websocket", [CONNECT_HEADER]: encodeConnectInfo(info) },
 	});
-	const { stub } = await resolveRoom(c.env, room, homeHint);
+	const { stub } = await resolveRoom(gatewayBindings(c.env), room, homeHint);
 	const response = await stub.fetch(forwarded);
 	if (response.status === 101 && response.webSocket) return response;
 	// The room refused (ban, full, …): turn its JSON error into a completed-and-closed upgrade.
@@ -80,7 +81,7 @@ rooms.get("/v1/rooms/:room", async (c) => {
 	const auth = await authorize(c);
 	if (!auth.ok) return refusal(auth);
 	const room = c.req.param("room");
-	const { stub } = await resolveRoom(c.env, room, c.get("region"));
+	const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
 	return c.json(await stub.info(room));
 });
 
@@ -93,7 +94,7 @@ rooms.get("/v1/rooms/:room/messages", async (c) => {
 		return errorResponse(ErrorCode.BadRequest, "after must be an integer ≥ 0 and limit an integer ≥ 1");
 	}
 	const room = c.req.param("room");
-	const { stub } = await resolveRoom(c.env, room, c.get("region"));
+	const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
 	const page = await stub.history(room, after ?? 0, Math.min(limit ?? DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT));
 	return c.json(page);
 });
@@ -118,7 +119,7 @@ rooms.post("/v1/rooms/:room/messages", async (c) => {
 	const { data, id } = body as { data?: unknown; id?: unknown };
 	if (data === undefined) return errorResponse(ErrorCode.BadRequest, "the body needs data");
 	if (id !== undefined && !isValidClientId(id)) return errorResponse(ErrorCode.BadRequest, "id must be a string of 1-64 characters");
-	const { stub } = await resolveRoom(c.env, room, c.get("region"));
+	const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
 	const result = await stub.publish(room, auth.claims.sub, id ?? null, data, c.get("region"));
 	if (!result.ok) return publishRefusal(result);
 	return c.json({ seq: result.seq }, 200, { "X-Baton-Dup": String(result.dup) });

@@ -64,6 +64,8 @@ export class WranglerProcess {
 		readonly port: number,
 		private readonly env: NodeJS.ProcessEnv,
 		private readonly outputKeepChars = Number.POSITIVE_INFINITY,
+		/** The directory wrangler runs in (its wrangler.toml and node_modules): the project root unless an app of its own. */
+		private readonly cwd = ROOT,
 	) {}
 
 	get url(): string {
@@ -99,7 +101,7 @@ export class WranglerProcess {
 	}
 
 	private async launchOnce(args: string[]): Promise<void> {
-		const child = spawn(process.execPath, [WRANGLER, ...args], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: this.env });
+		const child = spawn(process.execPath, [WRANGLER, ...args], { cwd: this.cwd, detached: true, stdio: ["ignore", "pipe", "pipe"], env: this.env });
 		this.child = child;
 		this.exited = new Promise((res) => child.once("exit", () => res()));
 		let buffered = "";

@@ -4,8 +4,8 @@
  * ETag on every load (`no-cache`), so a new deploy is picked up at once.
  */
 import { Hono } from "hono";
-import type { GatewayEnv } from "../context.ts";
-import { DEMO_FILES } from "../demo/files.gen.ts";
+import type { GatewayEnv } from "../gateway/context.ts";
+import { DEMO_FILES } from "./files.gen.ts";
 
 export const demo = new Hono<GatewayEnv>();
 
