@@ -19,6 +19,19 @@ import { type RoomTarget, roomStub } from "../../src/core/routing.ts";
 import { registryStub } from "../registry/registry.ts";
 import type { BatonRoom } from "../room/baton-room.ts";
 import { TRANSFER_TABLES } from "../room/transfer.ts";
+import { type Migration, migrate } from "../schema-migrations.ts";
+
+/** The anchor's schema, as numbered migrations (../schema-migrations.ts). */
+const ANCHOR_MIGRATIONS: readonly Migration[] = [
+	{
+		version: 1,
+		why: "the route table as anchors had it before the schema was versioned",
+		statements: [
+			`CREATE TABLE IF NOT EXISTS route (id INTEGER PRIMARY KEY CHECK (id = 1), room TEXT NOT NULL, home TEXT NOT NULL, gen INTEGER NOT NULL,
+			 max_gen INTEGER NOT NULL DEFAULT 0, mig_from TEXT, mig_from_gen INTEGER, mig_to TEXT, mig_gen INTEGER, mig_phase TEXT, touched_at INTEGER NOT NULL)`,
+		],
+	},
+];
 
 /** How soon a crashed migration is recovered by the anchor's alarm. */
 const RECOVERY_DELAY_MS = 5_000;
@@ -64,10 +77,7 @@ export class RoomAnchor extends DurableObject<unknown> {
 
 	constructor(ctx: DurableObjectState, env: unknown) {
 		super(ctx, env);
-		ctx.storage.sql.exec(
-			`CREATE TABLE IF NOT EXISTS route (id INTEGER PRIMARY KEY CHECK (id = 1), room TEXT NOT NULL, home TEXT NOT NULL, gen INTEGER NOT NULL,
-			 max_gen INTEGER NOT NULL DEFAULT 0, mig_from TEXT, mig_from_gen INTEGER, mig_to TEXT, mig_gen INTEGER, mig_phase TEXT, touched_at INTEGER NOT NULL)`,
-		);
+		migrate(ctx.storage, ANCHOR_MIGRATIONS);
 	}
 
 	/** Generation `target` of `room`: the room classes share one binding, whatever the app calls its class. */

@@ -4,8 +4,18 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { BindingName, namespaceOf } from "../../src/core/bindings.ts";
+import { type Migration, migrate } from "../schema-migrations.ts";
 
 export const REGISTRY_SHARDS = 16;
+
+/** The registry's schema, as numbered migrations (../schema-migrations.ts). */
+const REGISTRY_MIGRATIONS: readonly Migration[] = [
+	{
+		version: 1,
+		why: "the rooms table as registries had it before the schema was versioned",
+		statements: ["CREATE TABLE IF NOT EXISTS rooms (room TEXT PRIMARY KEY, seen INTEGER NOT NULL)"],
+	},
+];
 
 /** FNV-1a: a stable, cheap shard choice. */
 export function registryShard(room: string): number {
@@ -41,7 +51,7 @@ export function registryStub(env: unknown, room: string): DurableObjectStub<Room
 export class RoomRegistry extends DurableObject<unknown> {
 	constructor(ctx: DurableObjectState, env: unknown) {
 		super(ctx, env);
-		ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS rooms (room TEXT PRIMARY KEY, seen INTEGER NOT NULL)");
+		migrate(ctx.storage, REGISTRY_MIGRATIONS);
 	}
 
 	async touch(room: string, now: number): Promise<void> {

@@ -7,13 +7,13 @@ import { ErrorCode } from "../../protocol/error-codes.ts";
 import { errorResponse, RETRY_IN_HEADER } from "../../src/core/http-errors.ts";
 import { log } from "../../src/core/log.ts";
 import { type ConnectDecision, type ConnectingClient, rejectionOf, runHook } from "./hooks.ts";
+import { retryInFrom } from "./retry.ts";
 import { sessionTag } from "./sockets.ts";
 import type { RoomState } from "./state.ts";
 
 /** `retryIn` of a refused upgrade: a base plus a spread, so refused clients do not return together. */
 const ROOM_FULL_RETRY = { baseMs: 1000, spreadMs: 4000 };
 const ROOM_MOVING_RETRY = { baseMs: 500, spreadMs: 1000 };
-const retryInFrom = (r: { baseMs: number; spreadMs: number }) => r.baseMs + Math.floor(Math.random() * r.spreadMs);
 
 export interface Refusal {
 	code: ErrorCode;

@@ -76,7 +76,9 @@ export class AlarmClock {
 		// lives only in the alarm itself (`getAlarm()`), not in a row of its own.
 		this.lastRun = now;
 		let earliest = Number.POSITIVE_INFINITY;
-		for (const [ws, a] of state.sockets.live()) {
+		const { live, unreadable } = state.sockets.scan();
+		for (const ws of unreadable) disconnects.closeUnreadable(ws);
+		for (const [ws, a] of live) {
 			const auto = state.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
 			const lastLife = Math.max(a.lastSeen, auto);
 			if (isSilentTooLong(lastLife, now, this.liveness)) {

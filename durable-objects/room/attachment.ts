@@ -1,8 +1,8 @@
 /**
  * Per-connection truth, kept in the socket's attachment so it survives hibernation: the object
- * is evicted while sockets stay open and is rebuilt from this plus SQLite. Versioned, and read
- * through a validating reader that returns null instead of throwing. Kept small: the runtime
- * caps an attachment at 2,048 bytes.
+ * is evicted while sockets stay open and is rebuilt from this plus SQLite. Versioned, upgraded
+ * on read from every older version, and read through a validating reader that returns null
+ * instead of throwing. Kept small: the runtime caps an attachment at 2,048 bytes.
  */
 export const ATTACHMENT_VERSION = 2;
 
@@ -60,39 +60,60 @@ function isNum(v: unknown): v is number {
 	return typeof v === "number" && Number.isFinite(v);
 }
 
+function isRecord(v: unknown): v is Record<string, unknown> {
+	return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * How an attachment of each older version becomes the next one. A room can wake on new code with
+ * sockets whose attachments older code wrote (deferred code updates, CONTRACT.md §7): each is
+ * upgraded on read, step by step, to the current version.
+ */
+const UPGRADES: Readonly<Record<number, (old: Record<string, unknown>) => Record<string, unknown>>> = {
+	// Version 1 predates the `publish` claim (CONTRACT.md §11): every token could publish.
+	1: (a) => ({ ...a, v: 2, mayPublish: true }),
+};
+
+function isCurrent(a: Record<string, unknown>): boolean {
+	return (
+		a.v === ATTACHMENT_VERSION &&
+		typeof a.mayPublish === "boolean" &&
+		typeof a.session === "string" &&
+		typeof a.sub === "string" &&
+		typeof a.name === "string" &&
+		isNum(a.exp) &&
+		isNum(a.connectedAt) &&
+		isNum(a.lastSeen) &&
+		isNum(a.tokens) &&
+		isNum(a.tokensAt) &&
+		Array.isArray(a.strikes) &&
+		a.strikes.every(isNum) &&
+		isNum(a.refusals) &&
+		isNum(a.refusalsAt) &&
+		(a.refusedId === undefined || typeof a.refusedId === "string") &&
+		(a.refusedAt === undefined || isNum(a.refusedAt)) &&
+		(a.closedWith === undefined || isNum(a.closedWith))
+	);
+}
+
+/** A stored attachment of this or any older version, upgraded; null when it cannot be read. */
+export function parseAttachment(raw: unknown): Attachment | null {
+	if (!isRecord(raw)) return null;
+	let a = raw;
+	while (typeof a.v === "number" && a.v < ATTACHMENT_VERSION) {
+		const upgrade = UPGRADES[a.v];
+		if (upgrade === undefined) return null;
+		a = upgrade(a);
+	}
+	return isCurrent(a) ? (a as unknown as Attachment) : null;
+}
+
 export function readAttachment(ws: WebSocket): Attachment | null {
-	let raw: unknown;
 	try {
-		raw = ws.deserializeAttachment();
+		return parseAttachment(ws.deserializeAttachment());
 	} catch {
 		return null;
 	}
-	if (typeof raw !== "object" || raw === null) return null;
-	const stored = raw as Record<string, unknown>;
-	// Version 1 predates the `publish` claim (CONTRACT.md §11): every token could publish.
-	const a = stored.v === 1 ? { ...stored, v: ATTACHMENT_VERSION, mayPublish: true } : stored;
-	if (
-		a.v !== ATTACHMENT_VERSION ||
-		typeof a.mayPublish !== "boolean" ||
-		typeof a.session !== "string" ||
-		typeof a.sub !== "string" ||
-		typeof a.name !== "string" ||
-		!isNum(a.exp) ||
-		!isNum(a.connectedAt) ||
-		!isNum(a.lastSeen) ||
-		!isNum(a.tokens) ||
-		!isNum(a.tokensAt) ||
-		!Array.isArray(a.strikes) ||
-		!a.strikes.every(isNum) ||
-		!isNum(a.refusals) ||
-		!isNum(a.refusalsAt) ||
-		(a.refusedId !== undefined && typeof a.refusedId !== "string") ||
-		(a.refusedAt !== undefined && !isNum(a.refusedAt)) ||
-		(a.closedWith !== undefined && !isNum(a.closedWith))
-	) {
-		return null;
-	}
-	return a as unknown as Attachment;
 }
 
 export function writeAttachment(ws: WebSocket, attachment: Attachment): void {
@@ -101,6 +122,15 @@ export function writeAttachment(ws: WebSocket, attachment: Attachment): void {
 	} catch {
 		// The socket is already closed; nothing about it needs to persist any more.
 	}
+}
+
+/**
+ * An open socket whose attachment cannot be read (a version this code does not know, or
+ * damaged): the room cannot serve it, so it is closed with 1012 (CONTRACT.md §7) — never left
+ * open, unanswered and counted.
+ */
+export function isUnreadable(ws: WebSocket): boolean {
+	return ws.readyState === WebSocket.OPEN && readAttachment(ws) === null;
 }
 
 /** A socket the room still serves: open, with a readable attachment, not closed by the room. */

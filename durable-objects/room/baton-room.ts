@@ -17,7 +17,7 @@ import { log } from "../../src/core/log.ts";
 import { type RoomTarget, roomStub } from "../../src/core/routing.ts";
 import { admit, type ConnectHook, refusalResponse } from "./admission.ts";
 import { AlarmClock } from "./alarm.ts";
-import { type Attachment, liveAttachment, writeAttachment } from "./attachment.ts";
+import { type Attachment, isUnreadable, liveAttachment, writeAttachment } from "./attachment.ts";
 import { openConnection } from "./connect.ts";
 import { Disconnects } from "./disconnect.ts";
 import {
@@ -204,7 +204,10 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 
 	override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
 		const a = liveAttachment(ws);
-		if (a === null) return;
+		if (a === null) {
+			if (isUnreadable(ws)) this.#disconnects.closeUnreadable(ws);
+			return;
+		}
 		const inbound = readInbound(a, message, Date.now(), this.#state.config.maxMessageBytes);
 		if (inbound.kind === "close") return this.#disconnects.close(ws, a, inbound.code, inbound.reason);
 		if (inbound.kind === "publish") {

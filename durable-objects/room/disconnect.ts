@@ -7,8 +7,12 @@ import { CloseCode } from "../../protocol/close-codes.ts";
 import { log } from "../../src/core/log.ts";
 import { closeSocket } from "../../src/core/socket-close.ts";
 import { type Attachment, readAttachment, writeAttachment } from "./attachment.ts";
+import { retryInFrom } from "./retry.ts";
 import { sessionTag, subTag } from "./sockets.ts";
 import type { RoomState } from "./state.ts";
+
+/** A socket closed for an unreadable attachment retries after this (spread, like a drain). */
+const UNREADABLE_RETRY = { baseMs: 500, spreadMs: 4500 };
 
 export class Disconnects {
 	constructor(private readonly state: RoomState) {}
@@ -21,6 +25,17 @@ export class Disconnects {
 		closeSocket(ws, code, reason);
 		this.afterClose(a, Date.now());
 		log.info("close", { room: this.state.roomName, session: a.session, code });
+	}
+
+	/**
+	 * Closes a socket whose attachment cannot be read with 1012 `{"retryIn"}` (CONTRACT.md §7): the
+	 * client resumes, and the session it had is found in SQLite. Nothing else can be cleaned up for
+	 * it here; the next sweep marks its session and presence as gone.
+	 */
+	closeUnreadable(ws: WebSocket): void {
+		this.state.counters.countClose(CloseCode.ServiceRestart);
+		closeSocket(ws, CloseCode.ServiceRestart, { retryIn: retryInFrom(UNREADABLE_RETRY) });
+		log.warn("attachment_unreadable", { room: this.state.roomName });
 	}
 
 	/** The peer closed: clean up, and complete its closing handshake unless the room started it. */
@@ -49,16 +64,22 @@ export class Disconnects {
 	}
 
 	/**
-	 * After a crash the runtime drops sockets without close events: sessions and presence rows
-	 * that still say "connected" but have no socket are closed out here, on every construction.
+	 * On every construction, one pass over the sockets: after a crash the runtime drops sockets
+	 * without close events, so sessions and presence rows that still say "connected" but have no
+	 * socket are closed out; and a socket whose attachment this code cannot read (older or newer
+	 * code wrote it) is closed with 1012 instead of lingering unanswered.
 	 */
 	reconcile(now: number): void {
 		const { sockets, sessions, presence, config } = this.state;
+		const { live, unreadable } = sockets.scan();
+		for (const ws of unreadable) this.closeUnreadable(ws);
+		const liveSessions = new Set(live.map(([, a]) => a.session));
+		const liveSubs = new Set(live.map(([, a]) => a.sub));
 		for (const session of sessions.connectedSessions()) {
-			if (sockets.live(sessionTag(session)).length === 0) sessions.markDisconnected(session, now + config.resumeWindowMs);
+			if (!liveSessions.has(session)) sessions.markDisconnected(session, now + config.resumeWindowMs);
 		}
 		for (const entry of presence.list()) {
-			if (sockets.live(subTag(entry.sub)).length === 0) presence.depart(entry.sub, now + config.heartbeatIntervalMs);
+			if (!liveSubs.has(entry.sub)) presence.depart(entry.sub, now + config.heartbeatIntervalMs);
 		}
 	}
 

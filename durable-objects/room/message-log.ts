@@ -53,13 +53,13 @@ export class MessageLog {
 
 	/** Lowest seq still kept, or null when nothing is kept. */
 	oldest(): number | null {
-		const row = this.sql.exec<{ s: number | null }>("SELECT MIN(seq) AS s FROM messages").toArray()[0];
+		const row = this.sql.exec<{ s: number | null }>("SELECT MIN(seq) AS s FROM _baton_messages").toArray()[0];
 		return row?.s ?? null;
 	}
 
 	/** The seq a (scope, id) pair was first accepted as, if it still has a dedupe record. */
 	findDuplicate(scope: string, id: string): number | null {
-		const row = this.sql.exec<{ seq: number }>("SELECT seq FROM dedupe WHERE session = ? AND id = ?", scope, id).toArray()[0];
+		const row = this.sql.exec<{ seq: number }>("SELECT seq FROM _baton_dedupe WHERE session = ? AND id = ?", scope, id).toArray()[0];
 		return row?.seq ?? null;
 	}
 
@@ -73,8 +73,8 @@ export class MessageLog {
 		const data = JSON.stringify(input.data);
 		return this.storage.transactionSync(() => {
 			const seq = this.head() + 1;
-			this.sql.exec("INSERT INTO messages (seq, id, sender, data, ts) VALUES (?, ?, ?, ?, ?)", seq, input.id, input.from, data, input.now);
-			this.sql.exec("INSERT INTO dedupe (session, id, seq, ts) VALUES (?, ?, ?, ?)", input.scope, input.id, seq, input.now);
+			this.sql.exec("INSERT INTO _baton_messages (seq, id, sender, data, ts) VALUES (?, ?, ?, ?, ?)", seq, input.id, input.from, data, input.now);
+			this.sql.exec("INSERT INTO _baton_dedupe (session, id, seq, ts) VALUES (?, ?, ?, ?)", input.scope, input.id, seq, input.now);
 			this.meta.set(MetaKey.Seq, seq);
 			this.prune(seq);
 			const frame: MessageFrame = { type: "message", seq, id: input.id, from: input.from, data: input.data, ts: input.now };
@@ -86,14 +86,14 @@ export class MessageLog {
 	private prune(head: number): void {
 		const oldest = this.oldest();
 		if (oldest !== null && head - oldest + 1 > 2 * this.historyLimit) {
-			this.sql.exec("DELETE FROM messages WHERE seq <= ?", head - this.historyLimit);
+			this.sql.exec("DELETE FROM _baton_messages WHERE seq <= ?", head - this.historyLimit);
 		}
 	}
 
 	/** Kept messages with seq > after, ascending, at most `limit`. */
 	range(after: number, limit: number): MessageFrame[] {
 		return this.sql
-			.exec<MessageRow>("SELECT seq, id, sender, data, ts FROM messages WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+			.exec<MessageRow>("SELECT seq, id, sender, data, ts FROM _baton_messages WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
 			.toArray()
 			.map(rowToFrame);
 	}
@@ -101,7 +101,7 @@ export class MessageLog {
 	/** Drops dedupe records of scopes no longer resumable and HTTP ones older than the window. */
 	pruneDedupe(now: number, resumeWindowMs: number): void {
 		this.sql.exec(
-			"DELETE FROM dedupe WHERE ts < ? AND (session LIKE 'http:%' OR session NOT IN (SELECT id FROM sessions WHERE expires_at IS NULL OR expires_at > ?))",
+			"DELETE FROM _baton_dedupe WHERE ts < ? AND (session LIKE 'http:%' OR session NOT IN (SELECT id FROM _baton_sessions WHERE expires_at IS NULL OR expires_at > ?))",
 			now - resumeWindowMs,
 			now,
 		);

@@ -16,19 +16,19 @@ export class Meta {
 	constructor(private readonly sql: SqlStorage) {}
 
 	getNumber(key: MetaKey): number | null {
-		const row = this.sql.exec<{ value: number | string | null }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
+		const row = this.sql.exec<{ value: number | string | null }>("SELECT value FROM _baton_meta WHERE key = ?", key).toArray()[0];
 		if (row === undefined || row.value === null) return null;
 		const n = Number(row.value);
 		return Number.isFinite(n) ? n : null;
 	}
 
 	getString(key: MetaKey): string | null {
-		const row = this.sql.exec<{ value: number | string | null }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
+		const row = this.sql.exec<{ value: number | string | null }>("SELECT value FROM _baton_meta WHERE key = ?", key).toArray()[0];
 		return row === undefined || row.value === null ? null : String(row.value);
 	}
 
 	set(key: MetaKey, value: number | string | null): void {
-		if (value === null) this.sql.exec("DELETE FROM meta WHERE key = ?", key);
-		else this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
+		if (value === null) this.sql.exec("DELETE FROM _baton_meta WHERE key = ?", key);
+		else this.sql.exec("INSERT INTO _baton_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
 	}
 }

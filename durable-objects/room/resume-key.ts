@@ -10,9 +10,9 @@ const RESUME = "resume";
 
 export function resumeKey(sql: SqlStorage, secret: string | null): string {
 	if (secret !== null) return secret;
-	const row = sql.exec<{ value: string }>("SELECT value FROM keys WHERE name = ?", RESUME).toArray()[0];
+	const row = sql.exec<{ value: string }>("SELECT value FROM _baton_keys WHERE name = ?", RESUME).toArray()[0];
 	if (row !== undefined) return row.value;
 	const key = encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)));
-	sql.exec("INSERT INTO keys (name, value) VALUES (?, ?)", RESUME, key);
+	sql.exec("INSERT INTO _baton_keys (name, value) VALUES (?, ?)", RESUME, key);
 	return key;
 }

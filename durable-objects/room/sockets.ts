@@ -3,7 +3,7 @@
  * runtime finds a sub's or a session's sockets without reading every attachment.
  */
 import type { AppErrorFrame, ServerFrame } from "../../protocol/messages.ts";
-import { type Attachment, liveAttachment } from "./attachment.ts";
+import { type Attachment, liveAttachment, readAttachment } from "./attachment.ts";
 
 export const subTag = (sub: string): string => `s:${sub}`;
 export const sessionTag = (session: string): string => `x:${session}`;
@@ -24,6 +24,22 @@ export class RoomSockets {
 			if (a !== null) out.push([ws, a]);
 		}
 		return out;
+	}
+
+	/**
+	 * Every open socket in one pass: those the room serves, with their attachments, and those
+	 * whose attachment cannot be read (to be closed with 1012).
+	 */
+	scan(): { live: Array<[WebSocket, Attachment]>; unreadable: WebSocket[] } {
+		const live: Array<[WebSocket, Attachment]> = [];
+		const unreadable: WebSocket[] = [];
+		for (const ws of this.ctx.getWebSockets()) {
+			if (ws.readyState !== WebSocket.OPEN) continue;
+			const a = readAttachment(ws);
+			if (a === null) unreadable.push(ws);
+			else if (a.closedWith === undefined) live.push([ws, a]);
+		}
+		return { live, unreadable };
 	}
 
 	/**

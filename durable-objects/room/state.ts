@@ -30,7 +30,7 @@ export class RoomState {
 	) {
 		this.config = readConfig(configEnv(env));
 		const sql = ctx.storage.sql;
-		applySchema(sql);
+		applySchema(ctx.storage);
 		this.meta = new Meta(sql);
 		this.log = new MessageLog(ctx.storage, this.meta, this.config.historyLimit);
 		this.sessions = new Sessions(sql);

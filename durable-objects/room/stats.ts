@@ -43,12 +43,12 @@ export class RoomCounters {
 	}
 
 	countClose(code: number): void {
-		this.sql.exec("INSERT INTO closes (code, n) VALUES (?, 1) ON CONFLICT(code) DO UPDATE SET n = n + 1", code);
+		this.sql.exec("INSERT INTO _baton_closes (code, n) VALUES (?, 1) ON CONFLICT(code) DO UPDATE SET n = n + 1", code);
 	}
 
 	closes(): Record<string, number> {
 		const out: Record<string, number> = {};
-		for (const row of this.sql.exec<{ code: number; n: number }>("SELECT code, n FROM closes ORDER BY code")) out[String(row.code)] = row.n;
+		for (const row of this.sql.exec<{ code: number; n: number }>("SELECT code, n FROM _baton_closes ORDER BY code")) out[String(row.code)] = row.n;
 		return out;
 	}
 
@@ -65,7 +65,7 @@ export class RoomCounters {
 	}
 
 	#row(): CounterRow {
-		const row = this.sql.exec<CounterRow>("SELECT wakeups, alarm_runs, heartbeat_timeouts FROM counters WHERE id = 1").toArray()[0];
+		const row = this.sql.exec<CounterRow>("SELECT wakeups, alarm_runs, heartbeat_timeouts FROM _baton_counters WHERE id = 1").toArray()[0];
 		return row ?? { wakeups: 0, alarm_runs: 0, heartbeat_timeouts: 0 };
 	}
 
@@ -73,7 +73,7 @@ export class RoomCounters {
 		const wakes = this.#pendingWakes;
 		this.#pendingWakes = 0;
 		this.sql.exec(
-			`INSERT INTO counters (id, wakeups, alarm_runs, heartbeat_timeouts) VALUES (1, ?, ?, ?)
+			`INSERT INTO _baton_counters (id, wakeups, alarm_runs, heartbeat_timeouts) VALUES (1, ?, ?, ?)
 			 ON CONFLICT(id) DO UPDATE SET wakeups = wakeups + excluded.wakeups, alarm_runs = alarm_runs + excluded.alarm_runs,
 			 heartbeat_timeouts = heartbeat_timeouts + excluded.heartbeat_timeouts`,
 			wakes,

@@ -3,17 +3,17 @@
  * seq, dedupe records, sessions, presence, bans and the room's own keys move; per-object counters (wakeups, closes)
  * do not. Pages are bounded so no single RPC carries more than a few MB.
  */
-export const TRANSFER_TABLES = ["messages", "dedupe", "sessions", "presence", "bans", "keys"] as const;
+export const TRANSFER_TABLES = ["_baton_messages", "_baton_dedupe", "_baton_sessions", "_baton_presence", "_baton_bans", "_baton_keys"] as const;
 export type TransferTable = (typeof TRANSFER_TABLES)[number];
 
 /** Columns copied per table, in insert order. */
 const COLUMNS: Record<TransferTable, readonly string[]> = {
-	messages: ["seq", "id", "sender", "data", "ts"],
-	dedupe: ["session", "id", "seq", "ts"],
-	sessions: ["id", "sub", "name", "expires_at"],
-	presence: ["sub", "name", "joined_at", "leave_at"],
-	bans: ["sub", "until"],
-	keys: ["name", "value"],
+	_baton_messages: ["seq", "id", "sender", "data", "ts"],
+	_baton_dedupe: ["session", "id", "seq", "ts"],
+	_baton_sessions: ["id", "sub", "name", "expires_at"],
+	_baton_presence: ["sub", "name", "joined_at", "leave_at"],
+	_baton_bans: ["sub", "until"],
+	_baton_keys: ["name", "value"],
 };
 
 /** Rows per page: 200 messages of at most MAX_MESSAGE_BYTES (64 KiB) stay under 13 MB. */

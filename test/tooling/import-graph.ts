@@ -3,13 +3,29 @@
  * `export … from` and `import()` with a relative specifier), and the layering rules it must keep:
  * no cycle anywhere, the shared core never reaches the gateway or the Durable Objects, the
  * Durable Objects never reach the gateway, the protocol and the SDK stay self-contained.
+ *
+ * Cycles are looked for among the imports that load a module at runtime; a loop made only of
+ * type imports (erased by `verbatimModuleSyntax`) loads nothing and is not one. The layer rules
+ * count type imports too: a type is a dependency all the same.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import ts from "typescript";
 
-/** Module → the modules it imports, as paths relative to the repository root. */
-export type ImportGraph = Map<string, string[]>;
+/** One import of a module: its target (relative to the repository root) and whether only types come through it. */
+export interface ImportEdge {
+	to: string;
+	typeOnly: boolean;
+}
+
+/** Module → what it imports, as paths relative to the repository root. */
+export type ImportGraph = Map<string, ImportEdge[]>;
+
+/** A relative specifier a module imports, and whether only types come through it. */
+export interface ImportSpecifier {
+	spec: string;
+	typeOnly: boolean;
+}
 
 /** Folders whose source files are graphed (declaration files and generated bundles aside). */
 export const GRAPHED_DIRS = ["src", "durable-objects", "protocol", "client", "server"] as const;
@@ -25,23 +41,45 @@ function sourceFiles(dir: string): string[] {
 	return out;
 }
 
+function importIsTypeOnly(node: ts.ImportDeclaration): boolean {
+	const clause = node.importClause;
+	if (clause === undefined) return false;
+	if (clause.isTypeOnly) return true;
+	const bindings = clause.namedBindings;
+	return (
+		clause.name === undefined &&
+		bindings !== undefined &&
+		ts.isNamedImports(bindings) &&
+		bindings.elements.length > 0 &&
+		bindings.elements.every((e) => e.isTypeOnly)
+	);
+}
+
+function exportIsTypeOnly(node: ts.ExportDeclaration): boolean {
+	if (node.isTypeOnly) return true;
+	const clause = node.exportClause;
+	return clause !== undefined && ts.isNamedExports(clause) && clause.elements.length > 0 && clause.elements.every((e) => e.isTypeOnly);
+}
+
 /** Relative specifiers a module imports, in any form the parser sees. */
-export function importSpecifiers(fileName: string, text: string): string[] {
+export function importSpecifiers(fileName: string, text: string): ImportSpecifier[] {
 	const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
-	const specs: string[] = [];
+	const specs: ImportSpecifier[] = [];
 	const visit = (node: ts.Node): void => {
-		if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
-			specs.push(node.moduleSpecifier.text);
+		if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+			specs.push({ spec: node.moduleSpecifier.text, typeOnly: importIsTypeOnly(node) });
+		} else if (ts.isExportDeclaration(node) && node.moduleSpecifier !== undefined && ts.isStringLiteral(node.moduleSpecifier)) {
+			specs.push({ spec: node.moduleSpecifier.text, typeOnly: exportIsTypeOnly(node) });
 		} else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
 			const arg = node.arguments[0];
-			if (arg !== undefined && ts.isStringLiteral(arg)) specs.push(arg.text);
+			if (arg !== undefined && ts.isStringLiteral(arg)) specs.push({ spec: arg.text, typeOnly: false });
 		} else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
-			specs.push(node.argument.literal.text);
+			specs.push({ spec: node.argument.literal.text, typeOnly: true });
 		}
 		ts.forEachChild(node, visit);
 	};
 	visit(source);
-	return specs.filter((s) => s.startsWith("./") || s.startsWith("../"));
+	return specs.filter((s) => s.spec.startsWith("./") || s.spec.startsWith("../"));
 }
 
 /**
@@ -54,16 +92,23 @@ export function importGraph(root: string, extra: Record<string, string> = {}): I
 	for (const [path, text] of Object.entries(extra)) texts.set(path, text);
 	const graph: ImportGraph = new Map();
 	for (const [path, text] of texts) {
-		const targets = importSpecifiers(path, text)
-			.map((spec) => relative(root, resolve(root, dirname(path), spec)))
-			.filter((target) => texts.has(target));
-		graph.set(path, [...new Set(targets)]);
+		const edges = new Map<string, boolean>();
+		for (const { spec, typeOnly } of importSpecifiers(path, text)) {
+			const to = relative(root, resolve(root, dirname(path), spec));
+			// A module imported for values anywhere is a runtime edge.
+			if (texts.has(to)) edges.set(to, (edges.get(to) ?? true) && typeOnly);
+		}
+		graph.set(
+			path,
+			[...edges].map(([to, typeOnly]) => ({ to, typeOnly })),
+		);
 	}
 	return graph;
 }
 
-/** Every cycle's modules (strongly connected components larger than one, or a self-import). */
+/** Every runtime cycle's modules (strongly connected components larger than one, or a self-import). */
 export function findCycles(graph: ImportGraph): string[][] {
+	const runtime = new Map([...graph].map(([from, edges]) => [from, edges.filter((e) => !e.typeOnly).map((e) => e.to)]));
 	let index = 0;
 	const indices = new Map<string, number>();
 	const low = new Map<string, number>();
@@ -76,7 +121,7 @@ export function findCycles(graph: ImportGraph): string[][] {
 		index++;
 		stack.push(v);
 		onStack.add(v);
-		for (const w of graph.get(v) ?? []) {
+		for (const w of runtime.get(v) ?? []) {
 			if (!indices.has(w)) {
 				connect(w);
 				low.set(v, Math.min(low.get(v) ?? 0, low.get(w) ?? 0));
@@ -93,7 +138,7 @@ export function findCycles(graph: ImportGraph): string[][] {
 				component.push(w);
 				if (w === v) break;
 			}
-			if (component.length > 1 || (graph.get(v) ?? []).includes(v)) cycles.push(component.sort());
+			if (component.length > 1 || (runtime.get(v) ?? []).includes(v)) cycles.push(component.sort());
 		}
 	};
 	for (const v of graph.keys()) if (!indices.has(v)) connect(v);
@@ -119,7 +164,7 @@ export function layerViolations(graph: ImportGraph, rules: readonly LayerRule[] 
 	for (const [from, targets] of graph) {
 		for (const rule of rules) {
 			if (!from.startsWith(rule.layer)) continue;
-			for (const to of targets) if (rule.forbidden.some((f) => to === f || to.startsWith(f))) out.push(`${from} → ${to}`);
+			for (const { to } of targets) if (rule.forbidden.some((f) => to === f || to.startsWith(f))) out.push(`${from} → ${to}`);
 		}
 	}
 	return out.sort();

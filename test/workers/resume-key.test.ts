@@ -27,8 +27,8 @@ describe("the resume-token key", () => {
 		const to = `${uniqueRoom()}@1`;
 		const key = await keyOf(from, null);
 		const token = await signResumeToken({ room: from, sub: "alice", session: "s1", exp: Number.MAX_SAFE_INTEGER }, key);
-		const page = await runInDurableObject(roomObject(from), (_i, state) => exportPage(state.storage.sql, "keys", 0));
-		await runInDurableObject(roomObject(to), (_i, state) => importPage(state.storage.sql, "keys", page.rows));
+		const page = await runInDurableObject(roomObject(from), (_i, state) => exportPage(state.storage.sql, "_baton_keys", 0));
+		await runInDurableObject(roomObject(to), (_i, state) => importPage(state.storage.sql, "_baton_keys", page.rows));
 		const moved = await keyOf(to, null);
 		expect(moved).toBe(key);
 		expect(await verifyResumeToken(token, moved, { room: from, sub: "alice" })).toBe("s1");

@@ -304,9 +304,9 @@ describe("history", () => {
 		await runInDurableObject(roomObject(room), (_instance, state) => {
 			const sql = state.storage.sql;
 			for (let seq = 1; seq <= 600; seq++) {
-				sql.exec("INSERT INTO messages (seq, id, sender, data, ts) VALUES (?, ?, ?, ?, ?)", seq, `s${seq}`, "seed", JSON.stringify(seq), Date.now());
+				sql.exec("INSERT INTO _baton_messages (seq, id, sender, data, ts) VALUES (?, ?, ?, ?, ?)", seq, `s${seq}`, "seed", JSON.stringify(seq), Date.now());
 			}
-			sql.exec("INSERT INTO meta (key, value) VALUES ('seq', 600) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+			sql.exec("INSERT INTO _baton_meta (key, value) VALUES ('seq', 600) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
 		});
 		const token = await tokenFor(room);
 		expect((await history(room, token)).messages.map((m) => m.seq)).toEqual(range(1, 100));
@@ -480,7 +480,7 @@ describe("presence", () => {
 		);
 		// The grace is HEARTBEAT_INTERVAL_MS (30 s here): move its deadline into the past, then run the alarm.
 		await runInDurableObject(roomObject(room), (_i, state) => {
-			state.storage.sql.exec("UPDATE presence SET leave_at = ? WHERE sub = ? AND leave_at IS NOT NULL", Date.now() - 1, "bob");
+			state.storage.sql.exec("UPDATE _baton_presence SET leave_at = ? WHERE sub = ? AND leave_at IS NOT NULL", Date.now() - 1, "bob");
 		});
 		expect(await runDurableObjectAlarm(roomObject(room))).toBe(true);
 		expect(await alice.socket.presence("leave", "bob")).toEqual({ type: "presence", event: "leave", sub: "bob", name: "bob" });
