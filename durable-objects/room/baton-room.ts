@@ -14,7 +14,7 @@ import { BindingName, namespaceOf } from "../../src/core/bindings.ts";
 import { errorResponse } from "../../src/core/http-errors.ts";
 import { CONNECT_HEADER, decodeConnectInfo } from "../../src/core/internal.ts";
 import { log } from "../../src/core/log.ts";
-import { type RoomTarget, roomStub } from "../../src/core/routing.ts";
+import { type RoomTarget, roomOfObjectName, roomStub } from "../../src/core/routing.ts";
 import { admit, type ConnectHook, refusalResponse } from "./admission.ts";
 import { AlarmClock } from "./alarm.ts";
 import { type Attachment, isUnreadable, liveAttachment, writeAttachment } from "./attachment.ts";
@@ -138,7 +138,12 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		this.#publishes = new PublishPipeline(state, () => this.#publishHook(), this.#hookTimeoutMs);
 		state.counters.countWakeup();
 		// One line per construction: evictions (hibernation) show up as a new wake with sockets open.
-		log.info("room_wake", { room: state.meta.getString(MetaKey.Room), wakeups: state.counters.wakeups(), sockets: ctx.getWebSockets().length });
+		// A new room has no name stored yet: the object's own name (`room` or `room@gen`) says it.
+		log.info("room_wake", {
+			room: state.meta.getString(MetaKey.Room) ?? roomOfObjectName(ctx.id.name),
+			wakeups: state.counters.wakeups(),
+			sockets: ctx.getWebSockets().length,
+		});
 		// The runtime answers `ping` itself: a room whose clients only ping is never woken for it.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
 		this.#disconnects.reconcile(Date.now());

@@ -8,6 +8,7 @@ import type { PresenceEntry } from "../../protocol/messages.ts";
 import { signResumeToken } from "../../src/core/auth/resume-token.ts";
 import type { ConnectInfo } from "../../src/core/internal.ts";
 import { log } from "../../src/core/log.ts";
+import { MetricEvent } from "../../src/core/metrics.ts";
 import { newAttachment, writeAttachment } from "./attachment.ts";
 import type { Disconnects } from "./disconnect.ts";
 import { presenceFrame } from "./presence.ts";
@@ -75,6 +76,8 @@ export async function openConnection(
 	if (joined !== null) sockets.broadcast(presenceFrame("join", joined), server);
 	for (const [old, a] of replaced) disconnects.close(old, a, CloseCode.SessionReplaced, { code: "session_replaced" });
 
-	log.info("connect", { room: info.room, session, sub: info.sub, resumed, replayed: replay.messages.length, gap: replay.gap });
+	state.metrics.count(MetricEvent.Connect, info.room, resumed ? "resumed" : "fresh");
+	state.metrics.count(MetricEvent.Replay, info.room, "", replay.messages.length);
+	log.info("connect", { room: info.room, requestId: info.requestId, session, sub: info.sub, resumed, replayed: replay.messages.length, gap: replay.gap });
 	return { client, joined, leaves, at };
 }

@@ -5,6 +5,7 @@
  */
 import { CloseCode } from "../../protocol/close-codes.ts";
 import { log } from "../../src/core/log.ts";
+import { MetricEvent } from "../../src/core/metrics.ts";
 import { closeSocket } from "../../src/core/socket-close.ts";
 import { type Attachment, readAttachment, writeAttachment } from "./attachment.ts";
 import { retryInFrom } from "./retry.ts";
@@ -24,6 +25,7 @@ export class Disconnects {
 		this.state.counters.countClose(code);
 		closeSocket(ws, code, reason);
 		this.afterClose(a, Date.now());
+		this.state.metrics.count(MetricEvent.Close, this.state.roomName, code);
 		log.info("close", { room: this.state.roomName, session: a.session, code });
 	}
 
@@ -53,6 +55,7 @@ export class Disconnects {
 		a.closedWith = code;
 		writeAttachment(ws, a);
 		this.afterClose(a, Date.now());
+		this.state.metrics.count(MetricEvent.Close, this.state.roomName, code);
 		log.info("disconnect", { room: this.state.roomName, session: a.session, code });
 	}
 

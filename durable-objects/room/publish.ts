@@ -14,6 +14,7 @@ import { CloseCode } from "../../protocol/close-codes.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { type AppErrorFrame, MessageType, type ServerFrame } from "../../protocol/messages.ts";
 import { log } from "../../src/core/log.ts";
+import { MetricEvent } from "../../src/core/metrics.ts";
 import type { Attachment } from "./attachment.ts";
 import { badRejection, type PublishDecision, type PublishingMessage, type PublishSource, rejectionOf, runHook } from "./hooks.ts";
 import { countRefusal, noteRateOutcome, type RateSettings, takePublishToken, waitsBehindRefused } from "./rate-limit.ts";
@@ -144,6 +145,7 @@ export class PublishPipeline {
 		const result = this.state.log.append({ scope: input.scope, id: input.id, from: input.from, data, now });
 		if (result.frame === undefined) return { kind: "dup", seq: result.seq };
 		this.state.sockets.broadcast(result.frame);
+		this.state.metrics.count(MetricEvent.Publish, this.state.roomName, input.source);
 		return { kind: "stored", seq: result.seq };
 	}
 }

@@ -5,6 +5,7 @@
  */
 import { configEnv } from "../../src/core/bindings.ts";
 import { type Config, readConfig } from "../../src/core/config.ts";
+import { Metrics, metricsSinkFrom } from "../../src/core/metrics.ts";
 import { Bans } from "./bans.ts";
 import { MessageLog } from "./message-log.ts";
 import { Meta, MetaKey } from "./meta.ts";
@@ -23,6 +24,8 @@ export class RoomState {
 	readonly bans: Bans;
 	readonly counters: RoomCounters;
 	readonly sockets: RoomSockets;
+	/** Dashboard counters (Analytics Engine, when the Worker binds BATON_METRICS). */
+	readonly metrics: Metrics;
 
 	constructor(
 		readonly ctx: DurableObjectState,
@@ -38,6 +41,7 @@ export class RoomState {
 		this.bans = new Bans(sql);
 		this.counters = new RoomCounters(sql);
 		this.sockets = new RoomSockets(ctx);
+		this.metrics = new Metrics(typeof env === "object" && env !== null ? metricsSinkFrom(env) : null, this.config.region ?? "");
 	}
 
 	get roomName(): string {

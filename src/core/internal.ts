@@ -25,6 +25,8 @@ export interface ConnectInfo {
 	subprotocol: boolean;
 	/** The token's verified claims, as the app's `onConnect` sees them (CONTRACT.md §14). */
 	claims: Readonly<Record<string, unknown>>;
+	/** The gateway's id of the upgrade request (`cf-ray` or a UUID): room log lines about it carry it. */
+	requestId: string | null;
 }
 
 /**
@@ -35,8 +37,9 @@ export interface ConnectInfo {
  *
  * - 1: no `v`; no `claims`.
  * - 2: `v`, `claims` (the token's verified claims, for the app's `onConnect`).
+ * - 3: `requestId`.
  */
-export const CONNECT_INFO_VERSION = 2;
+export const CONNECT_INFO_VERSION = 3;
 
 export function encodeConnectInfo(info: ConnectInfo): string {
 	return encodeURIComponent(JSON.stringify({ v: CONNECT_INFO_VERSION, ...info }));
@@ -62,7 +65,9 @@ export function decodeConnectInfo(header: string | null): ConnectInfo | null {
 	const after = v.after ?? null;
 	const subprotocol = v.subprotocol ?? false;
 	const claims = v.claims ?? { sub, name, exp };
+	const requestId = v.requestId ?? null;
 	if (typeof mayPublish !== "boolean" || typeof subprotocol !== "boolean" || !isRecord(claims)) return null;
 	if ((resume !== null && typeof resume !== "string") || (after !== null && typeof after !== "number")) return null;
-	return { room, sub, name, exp, mayPublish, resume, after, region, homeHint, subprotocol, claims };
+	if (requestId !== null && typeof requestId !== "string") return null;
+	return { room, sub, name, exp, mayPublish, resume, after, region, homeHint, subprotocol, claims, requestId };
 }

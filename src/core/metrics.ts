@@ -23,8 +23,6 @@ export const MetricEvent = {
 	Publish: "publish",
 	/** Messages replayed to a connecting client after `welcome`; double1 = how many. */
 	Replay: "replay",
-	/** An upgrade refused by the gateway or the room; detail: the error code. */
-	Refused: "refused",
 } as const;
 export type MetricEvent = (typeof MetricEvent)[keyof typeof MetricEvent];
 

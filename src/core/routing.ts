@@ -28,6 +28,13 @@ export interface AnchorsBinding<A extends RoutingAnchor> {
 	ANCHORS: DurableObjectNamespace<A>;
 }
 
+/** The room an object name (from {@link roomObjectName}) belongs to; null for a name that is none. */
+export function roomOfObjectName(name: string | undefined): string | null {
+	if (name === undefined || name === "") return null;
+	const at = name.indexOf("@");
+	return at === -1 ? name : name.slice(0, at);
+}
+
 /** Object name of generation `gen` of `room` ('@' cannot occur in room names). */
 export function roomObjectName(room: string, gen: number): string {
 	return gen === 0 ? room : `${room}@${gen}`;

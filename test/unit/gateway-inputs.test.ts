@@ -148,9 +148,10 @@ describe("the gateway → room connect header", () => {
 		homeHint: "weur",
 		subprotocol: true,
 		claims: { sub: "alice", exp: 1_800_000_000, name: "Ålice \u{1F600}", rooms: ["lobby"] },
+		requestId: "8c2a5e1f9b0d4e11-WNAM",
 	};
 	const header = (fields: Record<string, unknown>) => encodeURIComponent(JSON.stringify(fields));
-	const { v: _v, claims: _claims, ...previousVersion } = { v: 1, ...info };
+	const { v: _v, claims: _claims, requestId: _requestId, ...previousVersion } = { v: 1, ...info };
 
 	it("round-trips, non-ASCII names included", () => {
 		expect(decodeConnectInfo(encodeConnectInfo(info))).toEqual(info);
@@ -169,12 +170,12 @@ describe("the gateway → room connect header", () => {
 	});
 
 	it("reads the previous version (no v, no claims): claims default to what the header says of the token", () => {
-		expect(decodeConnectInfo(header(previousVersion))).toEqual({ ...info, claims: { sub: "alice", name: info.name, exp: info.exp } });
+		expect(decodeConnectInfo(header(previousVersion))).toEqual({ ...info, claims: { sub: "alice", name: info.name, exp: info.exp }, requestId: null });
 	});
 
 	it("defaults fields an older gateway did not send, and ignores fields it does not know", () => {
 		const { mayPublish: _m, resume: _r, after: _a, subprotocol: _s, ...oldest } = previousVersion;
-		expect(decodeConnectInfo(header({ ...oldest, claims: info.claims, v: 3, newer: { anything: true } }))).toEqual({
+		expect(decodeConnectInfo(header({ ...oldest, claims: info.claims, requestId: info.requestId, v: 4, newer: { anything: true } }))).toEqual({
 			...info,
 			mayPublish: true,
 			resume: null,
@@ -191,6 +192,7 @@ describe("the gateway → room connect header", () => {
 		["a wrong type", encodeURIComponent(JSON.stringify({ ...info, exp: "1" }))],
 		["claims that are not an object", encodeURIComponent(JSON.stringify({ ...info, claims: ["sub"] }))],
 		["a present field of a wrong type", encodeURIComponent(JSON.stringify({ ...info, mayPublish: "yes" }))],
+		["a request id that is not a string", encodeURIComponent(JSON.stringify({ ...info, requestId: 7 }))],
 	])("is refused (null) when %s", (_name, header) => {
 		expect(decodeConnectInfo(header)).toBeNull();
 	});

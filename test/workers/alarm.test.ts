@@ -149,7 +149,10 @@ describe("alarm runs", () => {
 
 describe("stats counters", () => {
 	const stored = (sql: SqlStorage) =>
-		sql.exec<{ wakeups: number; alarm_runs: number }>("SELECT wakeups, alarm_runs FROM _baton_counters WHERE id = 1").toArray()[0] ?? { wakeups: 0, alarm_runs: 0 };
+		sql.exec<{ wakeups: number; alarm_runs: number }>("SELECT wakeups, alarm_runs FROM _baton_counters WHERE id = 1").toArray()[0] ?? {
+			wakeups: 0,
+			alarm_runs: 0,
+		};
 
 	it("fold a wake into the next counter write (an alarm run that woke the room writes one row), counting it once", async () => {
 		const room = uniqueRoom();

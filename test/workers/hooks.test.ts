@@ -308,7 +308,8 @@ describe("onJoin and onLeave", () => {
 			() =>
 				runInDurableObject(
 					roomObject(room),
-					(_i, state) => state.storage.sql.exec(`UPDATE _baton_presence SET leave_at = ? WHERE sub = 'bob' AND leave_at IS NOT NULL`, Date.now() - 1).rowsWritten,
+					(_i, state) =>
+						state.storage.sql.exec(`UPDATE _baton_presence SET leave_at = ? WHERE sub = 'bob' AND leave_at IS NOT NULL`, Date.now() - 1).rowsWritten,
 				),
 			(written) => written === 1,
 			"bob's grace started",

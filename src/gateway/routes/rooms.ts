@@ -60,6 +60,7 @@ rooms.get("/v1/rooms/:room/ws", async (c) => {
 		resume: resumeToken === "" ? null : resumeToken,
 		after,
 		region: c.get("region"),
+		requestId: c.get("requestId"),
 		homeHint,
 		subprotocol,
 		claims: { ...auth.claims },
