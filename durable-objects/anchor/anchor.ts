@@ -18,8 +18,8 @@ import { log } from "../../src/core/log.ts";
 import { type RoomTarget, roomStub } from "../../src/core/routing.ts";
 import { registryStub } from "../registry/registry.ts";
 import type { BatonRoom } from "../room/baton-room.ts";
-import { TRANSFER_TABLES } from "../room/transfer.ts";
 import { type Migration, migrate } from "../schema-migrations.ts";
+import { copyRoom } from "./copy.ts";
 
 /** The anchor's schema, as numbered migrations (../schema-migrations.ts). */
 const ANCHOR_MIGRATIONS: readonly Migration[] = [
@@ -153,16 +153,9 @@ export class RoomAnchor extends DurableObject<unknown> {
 		const newRoom = this.roomStub(room, next);
 		const { seq } = await oldRoom.freeze(room);
 		await newRoom.importBegin(room, next.home, next.gen);
-		for (const table of TRANSFER_TABLES) {
-			let cursor: number | null = 0;
-			while (cursor !== null) {
-				const page = await oldRoom.exportTable(table, cursor);
-				if (page.rows.length > 0) await newRoom.importTable(table, page.rows);
-				cursor = page.next;
-			}
-		}
+		const copied = await copyRoom(room, oldRoom, newRoom);
 		await newRoom.importFinish(seq);
-		log.info("migrate_copied", { room, from: from.home, to, seq });
+		log.info("migrate_copied", { room, from: from.home, to, seq, pages: copied.pages, legacy: copied.legacy });
 		await this.faultPause();
 
 		this.ctx.storage.sql.exec("UPDATE route SET home = ?, gen = ?, mig_phase = 'flipped' WHERE id = 1", next.home, next.gen);

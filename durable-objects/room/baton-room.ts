@@ -30,6 +30,7 @@ import {
 	runHook,
 } from "./hooks.ts";
 import { readInbound } from "./inbound.ts";
+import { exportLegacyPage, importLegacyPage, isLegacyTable, type LegacyPage, type LegacyRow } from "./legacy-transfer.ts";
 import { tokenDeadline } from "./liveness.ts";
 import { MetaKey } from "./meta.ts";
 import { completeMove, freeze, importBegin, importFinish, movedTo, unfreeze } from "./move.ts";
@@ -41,7 +42,7 @@ import { resumeKey } from "./resume-key.ts";
 import { readServerPublish, type ServerPublishRequest } from "./server-publish.ts";
 import { RoomState } from "./state.ts";
 import { refreshToken } from "./token-refresh.ts";
-import { exportPage, importPage, type TransferPage, type TransferRow, type TransferTable } from "./transfer.ts";
+import { exportChunk, importChunk, type TransferChunk, type TransferCursor, type TransferPage } from "./transfer.ts";
 import type { HistoryPage, PublishResult, RoomInfo, RoomStats } from "./types.ts";
 
 /**
@@ -340,16 +341,28 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		unfreeze(this.#state);
 	}
 
-	async exportTable(table: TransferTable, cursor: number): Promise<TransferPage> {
-		return exportPage(this.ctx.storage.sql, table, cursor);
+	/** A page of the copy (transfer.ts), read from this frozen old home. */
+	async exportChunk(cursor: TransferCursor): Promise<TransferPage> {
+		return exportChunk(this.ctx.storage, cursor);
 	}
 
 	async importBegin(room: string, home: string, gen: number): Promise<void> {
-		importBegin(this.#state, room, home, gen);
+		await importBegin(this.#state, room, home, gen);
 	}
 
-	async importTable(table: TransferTable, rows: TransferRow[]): Promise<void> {
-		this.ctx.storage.transactionSync(() => importPage(this.ctx.storage.sql, table, rows));
+	async importChunk(chunk: TransferChunk): Promise<void> {
+		await importChunk(this.ctx.storage, chunk);
+	}
+
+	/** The previous version's copy (legacy-transfer.ts), for an anchor that still speaks it. */
+	async exportTable(table: string, cursor: number): Promise<LegacyPage> {
+		if (!isLegacyTable(table)) throw new RangeError(`no table ${table} to export`);
+		return exportLegacyPage(this.ctx.storage.sql, table, cursor);
+	}
+
+	async importTable(table: string, rows: LegacyRow[]): Promise<void> {
+		if (!isLegacyTable(table)) throw new RangeError(`no table ${table} to import`);
+		this.ctx.storage.transactionSync(() => importLegacyPage(this.ctx.storage.sql, table, rows));
 	}
 
 	async importFinish(seq: number): Promise<void> {
@@ -357,7 +370,7 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 	}
 
 	async completeMove(target: RoomTarget): Promise<{ moved: number }> {
-		const moved = completeMove(this.#state, this.#disconnects, target);
+		const moved = await completeMove(this.#state, this.#disconnects, target);
 		await this.#clock.disarmIfEmpty();
 		return moved;
 	}

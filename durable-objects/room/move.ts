@@ -10,7 +10,7 @@ import { parseRoomTarget, type RoomTarget } from "../../src/core/routing.ts";
 import type { Disconnects } from "./disconnect.ts";
 import { MetaKey } from "./meta.ts";
 import type { RoomState } from "./state.ts";
-import { clearTransferred } from "./transfer.ts";
+import { wipeCopy } from "./transfer.ts";
 
 /** Where this room's state went, if it moved: stale routes are forwarded there, never served here. */
 export function movedTo(state: RoomState): RoomTarget | null {
@@ -30,8 +30,8 @@ export function unfreeze(state: RoomState): void {
 }
 
 /** Step 3 (new home): start from nothing, as generation `gen` of `room` homed in `home`. */
-export function importBegin(state: RoomState, room: string, home: string, gen: number): void {
-	clearTransferred(state.ctx.storage.sql);
+export async function importBegin(state: RoomState, room: string, home: string, gen: number): Promise<void> {
+	await wipeCopy(state.ctx.storage);
 	state.meta.set(MetaKey.Room, room);
 	state.meta.set(MetaKey.Home, home);
 	state.meta.set(MetaKey.Gen, gen);
@@ -55,11 +55,11 @@ export function importFinish(state: RoomState, seq: number): void {
  * Step 5 (old home, after the pointer flipped): tell every socket to move (4010), then wipe the
  * stale copy and forward from now on. Idempotent: a repeated call moves nobody.
  */
-export function completeMove(state: RoomState, disconnects: Disconnects, target: RoomTarget): { moved: number } {
+export async function completeMove(state: RoomState, disconnects: Disconnects, target: RoomTarget): Promise<{ moved: number }> {
 	const live = state.sockets.live();
 	state.meta.set(MetaKey.MovedTo, JSON.stringify(target));
 	for (const [ws, a] of live) disconnects.close(ws, a, CloseCode.RoomMoved, { home: target.home, retryIn: 0 });
-	clearTransferred(state.ctx.storage.sql);
+	await wipeCopy(state.ctx.storage);
 	log.info("moved", { room: state.roomName, to: target.home, gen: target.gen, moved: live.length });
 	return { moved: live.length };
 }

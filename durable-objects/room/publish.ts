@@ -73,7 +73,7 @@ export class PublishPipeline {
 		if (early !== null) return early;
 		const hook = this.hookOf();
 		if (hook === null) return this.commit(input, input.data, now);
-		const key = `${input.scope}\n${input.id}`;
+		const key = JSON.stringify([input.scope, input.id]);
 		const first = this.#inFlight.get(key);
 		if (first !== undefined) {
 			log.info("publish_copy_waits", { room: this.state.roomName, id: input.id, source: input.source });
@@ -81,7 +81,8 @@ export class PublishPipeline {
 		}
 		const decided = this.decide(input, hook);
 		this.#inFlight.set(key, decided);
-		void decided.finally(() => this.#inFlight.delete(key));
+		// The caller handles `decided` itself; this chain only clears the entry.
+		decided.finally(() => this.#inFlight.delete(key)).catch(() => undefined);
 		return decided;
 	}
 

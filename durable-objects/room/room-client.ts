@@ -68,7 +68,11 @@ export interface RoomClient<R extends BatonRoom<unknown>> {
 	 * with a {@link RoomPublishError} when the room does not store it.
 	 */
 	publish(data: unknown, options?: ServerPublishOptions): Promise<ServerPublishResult>;
-	/** The room's Durable Object stub at its current home, for the app's own RPC methods. */
+	/**
+	 * The room's Durable Object stub at its current home, for the app's own RPC methods. Each call
+	 * asks the room's anchor (one small RPC): get a stub per operation, since a migration moves
+	 * the room away from a stub held across it.
+	 */
 	stub(): Promise<DurableObjectStub<R>>;
 }
 
@@ -97,22 +101,24 @@ export interface RoomClientOptions {
  */
 export function roomClient<R extends BatonRoom<unknown>>(rooms: DurableObjectNamespace<R>, room: string, options: RoomClientOptions = {}): RoomClient<R> {
 	if (!isValidRoomName(room)) throw new TypeError(`bad room name ${JSON.stringify(room)}: room names match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`);
-	const resolve = () => {
+	const resolve = (fresh: boolean) => {
 		const anchors = options.anchors ?? namespaceOf<RoutingAnchor>(workerEnv, BindingName.Anchors);
 		const config = readConfig(configEnv(workerEnv));
 		const homeHint = options.homeHint ?? config.region ?? config.regions[0] ?? "wnam";
-		return resolveRoom({ ROOMS: rooms, ANCHORS: anchors }, room, homeHint);
+		return resolveRoom({ ROOMS: rooms, ANCHORS: anchors }, room, homeHint, fresh);
 	};
 	return {
 		async publish(data, publishOptions = {}) {
-			const { stub, target } = await resolve();
+			// A cached route is fine here: an old home forwards baton's own calls.
+			const { stub, target } = await resolve(false);
 			const request: ServerPublishRequest = { v: SERVER_PUBLISH_VERSION, data, home: target.home, ...publishOptions };
 			const result = await stub.serverPublish(room, request);
 			if (result.ok) return { seq: result.seq, dup: result.dup };
 			throw new RoomPublishError(result.code, result.message ?? result.code, "rejected" in result);
 		},
 		async stub() {
-			return (await resolve()).stub;
+			// Asked afresh: an old home cannot forward the app's own methods, and it is wiped once moved.
+			return (await resolve(true)).stub;
 		},
 	};
 }

@@ -6,7 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { resumeKey } from "../../durable-objects/room/resume-key.ts";
-import { exportPage, importPage } from "../../durable-objects/room/transfer.ts";
+import { exportChunk, importChunk, TRANSFER_START, type TransferCursor } from "../../durable-objects/room/transfer.ts";
 import { signResumeToken, verifyResumeToken } from "../../src/core/auth/resume-token.ts";
 import { roomObject, SECRET, uniqueRoom } from "./helpers.ts";
 
@@ -27,8 +27,13 @@ describe("the resume-token key", () => {
 		const to = `${uniqueRoom()}@1`;
 		const key = await keyOf(from, null);
 		const token = await signResumeToken({ room: from, sub: "alice", session: "s1", exp: Number.MAX_SAFE_INTEGER }, key);
-		const page = await runInDurableObject(roomObject(from), (_i, state) => exportPage(state.storage.sql, "_baton_keys", 0));
-		await runInDurableObject(roomObject(to), (_i, state) => importPage(state.storage.sql, "_baton_keys", page.rows));
+		let cursor: TransferCursor | null = TRANSFER_START;
+		while (cursor !== null) {
+			const at: TransferCursor = cursor;
+			const page = await runInDurableObject(roomObject(from), (_i, state) => exportChunk(state.storage, at));
+			await runInDurableObject(roomObject(to), (_i, state) => importChunk(state.storage, page.chunk));
+			cursor = page.next;
+		}
 		const moved = await keyOf(to, null);
 		expect(moved).toBe(key);
 		expect(await verifyResumeToken(token, moved, { room: from, sub: "alice" })).toBe("s1");
