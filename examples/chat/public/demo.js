@@ -17,7 +17,7 @@ const CLOSE_MEANINGS = {
 	[CloseCode.InternalError]: "internal error",
 	[CloseCode.ServiceRestart]: "service restart (drain)",
 	[CloseCode.TryAgainLater]: "try again later",
-	[CloseCode.ClientReconnect]: "replaced by this tab",
+	[CloseCode.ClientReconnect]: "dropped by this tab",
 	[CloseCode.Unauthorized]: "token expired or invalid",
 	[CloseCode.Forbidden]: "forbidden",
 	[CloseCode.HeartbeatTimeout]: "heartbeat timeout",
@@ -265,7 +265,9 @@ async function join(name, roomName) {
 	});
 	for (const type of ["presence", "presence_state", "presence_count"]) room.on(type, renderPresence);
 	room.on("close", ({ code, reason, willReconnect }) => {
-		$("last-close").textContent = `${code} ${CLOSE_MEANINGS[code] ?? ""}`;
+		// 4000 is this tab's own close: its reason says why (suspended, heartbeat_timeout, …).
+		const why = code === CloseCode.ClientReconnect && reason ? ` (${reason})` : "";
+		$("last-close").textContent = `${code} ${CLOSE_MEANINGS[code] ?? ""}${why}`;
 		logLine(`close ${code} (${CLOSE_MEANINGS[code] ?? "unknown"}${reason ? `: ${reason}` : ""})${willReconnect ? ", resuming" : ""}`);
 	});
 	room.on("gap", () => {
@@ -348,14 +350,6 @@ $("drain").addEventListener("click", async () => {
 $("leave").addEventListener("click", leave);
 
 // ---- start -------------------------------------------------------------------------------------
-
-// In production the dev token route is absent: say how to point the page at a token endpoint.
-fetch(tokenEndpoint, { method: "GET", credentials: "same-origin" }).then(
-	(res) => {
-		if (res.status === 404) showNoTokenEndpoint();
-	},
-	() => {},
-);
 
 // A reload joins the same room again; the SDK resumes the saved session.
 const joined = JSON.parse(sessionStorage.getItem(JOINED_KEY) ?? "null");
