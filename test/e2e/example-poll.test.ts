@@ -4,13 +4,18 @@
  * connection or over HTTP, is refused with `already_voted`; anything else with `invalid_vote`),
  * keeping the votes in the room's own SQLite table; the app's own route posts results from the
  * server with `roomClient().publish`; and a migration of the room to another region keeps the
- * votes (the table moves with the room: CONTRACT §14).
+ * votes (the table moves with the room: CONTRACT §14). The page, in Chromium: two voters see the
+ * tally move, a second vote is refused on the page, and posted results appear.
  */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { connect, type MessageFrame, type Room } from "../../client/index.ts";
+import { browserTestsEnabled, launchChromium } from "./harness/browser.ts";
 import { mintToken, uniqueRoom } from "./harness/client.ts";
 import { buildExample, EXAMPLE_BUILD_TIMEOUT_MS } from "./harness/examples.ts";
+import { ROOT } from "./harness/process.ts";
 import { nextEvent } from "./harness/sdk.ts";
 import { DevServer, TEST_ADMIN_TOKEN } from "./harness/server.ts";
 
@@ -28,7 +33,8 @@ describe("examples/poll under wrangler dev", () => {
 
 	beforeAll(async () => {
 		const app = await buildExample("poll");
-		server = await DevServer.start({ app, vars: { BATON_DEV_TOKENS: "false" } });
+		// Dev tokens for the page test at the end.
+		server = await DevServer.start({ app, vars: { BATON_DEV_TOKENS: "true" } });
 	}, EXAMPLE_BUILD_TIMEOUT_MS);
 	afterAll(async () => {
 		for (const room of rooms) room.close();
@@ -141,5 +147,41 @@ describe("examples/poll under wrangler dev", () => {
 		const messages = await stored(ada);
 		expect(messages.at(-1)?.data).toEqual({ type: "vote", option: "spaces", tally: tally(2, 2) });
 		expect(messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+	});
+
+	it.runIf(browserTestsEnabled())("the page: two voters see the tally move, a second vote is refused, posted results appear", async () => {
+		const room = uniqueRoom("poll-page");
+		const browser = await launchChromium();
+		try {
+			const open = async (name: string) => {
+				const page = await (await browser.newContext({ viewport: { width: 390, height: 700 } })).newPage();
+				page.setDefaultTimeout(15_000);
+				await page.goto(`${server.url}/`);
+				await page.waitForSelector("#option-tabs", { state: "attached" });
+				await page.fill("#name", name);
+				await page.fill("#room", room);
+				await page.click("#join button[type=submit]");
+				await page.waitForFunction(`document.getElementById("state").textContent === "open"`);
+				return page;
+			};
+			const ada = await open("ada");
+			const bob = await open("bob");
+			expect(await ada.locator("#question").textContent()).toBe("Tabs or spaces?");
+			await ada.click('button[data-option="tabs"]');
+			await bob.click('button[data-option="spaces"]');
+			for (const page of [ada, bob]) await page.waitForFunction(`document.getElementById("total").textContent === "2"`);
+			expect(await bob.locator("#option-tabs .count").textContent()).toBe("1");
+			expect(await ada.locator("#you").textContent()).toBe("You voted tabs. Votes are final.");
+			await ada.click('button[data-option="spaces"]');
+			await ada.waitForFunction(`document.getElementById("you").textContent.startsWith("Not counted: already_voted")`);
+			expect((await postResults(room)).status).toBe(200);
+			await bob.waitForFunction(`document.querySelectorAll("#results li").length === 1`);
+			expect(await bob.locator("#results li").textContent()).toContain("tabs 1 · spaces 1 (2 votes)");
+			expect(await ada.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")).toBe(false);
+			mkdirSync(join(ROOT, "test-results"), { recursive: true });
+			await ada.screenshot({ path: join(ROOT, "test-results/poll.png"), fullPage: true });
+		} finally {
+			await browser.close();
+		}
 	});
 });
