@@ -235,11 +235,15 @@ async function join(name, roomName) {
 		if (w.resumed) {
 			$("resumes").textContent = String(++current.resumes);
 			replay = { after: room.lastSeq, upTo: w.seq };
-			for (const li of $("messages").querySelectorAll("li.replayed")) li.classList.remove("replayed");
+			for (const li of $("messages").querySelectorAll("li.replayed")) {
+				li.classList.remove("replayed");
+				li.querySelector(".tag").textContent = "";
+			}
 			$("resume-note").textContent = `resumed, replayed ${w.replayed}`;
 			$("resume-note").classList.add("resumed");
 		}
 		renderPresence();
+		$("last-seq").textContent = String(room.lastSeq);
 		logLine(`welcome: session ${w.session.slice(0, 8)} resumed=${w.resumed} replayed=${w.replayed} head=${w.seq} home=${w.home}`);
 		if (!current.historyLoaded) {
 			current.historyLoaded = true;

@@ -7,7 +7,7 @@
  */
 
 import { env } from "cloudflare:workers";
-import { ErrorCode } from "baton-rooms/protocol";
+import { ErrorCode, isValidRoomName } from "baton-rooms/protocol";
 import { type GatewayEnv, RoomPublishError, roomClient } from "baton-rooms/server";
 import { Hono } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
@@ -15,8 +15,6 @@ import { OPTIONS, QUESTION } from "./poll.ts";
 
 /** Who posts results: the server, as `from` in the message. */
 export const RESULTS_FROM = "poll";
-
-const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export const pollRoutes = new Hono<GatewayEnv>();
 
@@ -31,7 +29,7 @@ pollRoutes.post("/api/polls/:room/results", async (c, next) => {
 
 pollRoutes.post("/api/polls/:room/results", async (c) => {
 	const room = c.req.param("room");
-	if (!ROOM_NAME.test(room)) return c.json({ error: { code: ErrorCode.BadRoom, message: "bad room name" } }, 400);
+	if (!isValidRoomName(room)) return c.json({ error: { code: ErrorCode.BadRoom, message: "bad room name" } }, 400);
 	try {
 		const { seq } = await roomClient(env.ROOMS, room).publish({ type: "results" }, { from: RESULTS_FROM });
 		return c.json({ seq });
