@@ -124,6 +124,8 @@ export class RoomConnection<T = unknown> {
 	/** The `sub` of the current token (read unverified), saved with the session. */
 	#sub: string | null = null;
 	#probeCause: ProbeCause = "network_probe_failed";
+	/** Between `suspend()` and `resume()`: no socket, no dial. */
+	#suspended = false;
 
 	/**
 	 * Use {@link connect}.
@@ -206,6 +208,11 @@ export class RoomConnection<T = unknown> {
 	/** True in count mode: {@link presence} lists only some of the subs present. */
 	get presenceTruncated(): boolean {
 		return this.#presence.truncated;
+	}
+
+	/** True between {@link suspend} and {@link resume}. */
+	get suspended(): boolean {
+		return this.#suspended;
 	}
 
 	/** Adds an event handler; returns a function that removes it. */
@@ -335,6 +342,37 @@ export class RoomConnection<T = unknown> {
 	}
 
 	/**
+	 * Takes the connection offline until {@link resume}: drops the socket (closing it with 4000,
+	 * so the room keeps this user present for its grace period) and dials no more — backoff
+	 * waits, `online` events and `reconnect()` included. Publishes queue as they do offline. For
+	 * an app's own "offline" switch (a demo, a paused background tab). No-op once closed or while
+	 * suspended.
+	 *
+	 * @example
+	 * room.suspend();
+	 * setTimeout(() => room.resume(), 5_000); // resumes the session: what was missed is replayed
+	 */
+	suspend(): void {
+		if (this.#state === "closed" || this.#suspended) return;
+		this.#suspended = true;
+		this.#timers.clear("reconnect");
+		this.#log("info", "suspended");
+		const link = this.#link;
+		if (link !== null) this.#linkEnded(link, { kind: "local", cause: "suspended" });
+	}
+
+	/**
+	 * Ends {@link suspend}: dials at once and resumes the session (the room replays what was
+	 * published meanwhile; queued publishes are sent). No-op unless suspended.
+	 */
+	resume(): void {
+		if (this.#state === "closed" || !this.#suspended) return;
+		this.#suspended = false;
+		this.#log("info", "resumed by the app");
+		if (this.#link === null) void this.#dial();
+	}
+
+	/**
 	 * Closes the connection for good: the socket is closed with 1000 (a goodbye: the others see
 	 * this user leave at once), every timer is cleared and pending publishes reject with `closed`.
 	 * Idempotent.
@@ -383,7 +421,7 @@ export class RoomConnection<T = unknown> {
 	// ---- dialing -------------------------------------------------------------------------------
 
 	async #dial(): Promise<void> {
-		if (this.#isClosed()) return;
+		if (this.#isClosed() || this.#suspended) return;
 		this.#started = true;
 		let token: string;
 		try {
@@ -396,7 +434,8 @@ export class RoomConnection<T = unknown> {
 			this.#scheduleDial(fullJitter(this.#attempt++, this.#options.backoff));
 			return;
 		}
-		if (this.#isClosed() || this.#link !== null) return;
+		// Closed, dialed by another call meanwhile, or suspended while the token function ran.
+		if (this.#isClosed() || this.#link !== null || this.#suspended) return;
 		this.#adoptSub(token);
 		const endpoints = this.#options.endpoints;
 		const base = endpoints[this.#endpoint % endpoints.length] ?? endpoints[0];
@@ -433,7 +472,8 @@ export class RoomConnection<T = unknown> {
 	}
 
 	#scheduleDial(delayMs: number): void {
-		if (this.#state === "closed") return;
+		// While suspended, `resume()` dials.
+		if (this.#state === "closed" || this.#suspended) return;
 		this.#log("debug", "reconnect scheduled", { delayMs, attempt: this.#attempt });
 		if (delayMs <= 0) void this.#dial();
 		else this.#timers.set("reconnect", delayMs, () => void this.#dial());

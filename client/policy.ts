@@ -17,7 +17,9 @@ export type LocalCause =
 	/** After an `offline` event, the open socket did not answer a probe `ping` in time. */
 	| "network_probe_failed"
 	/** After an `online` event: a dial begun before it, or an open socket that did not answer a probe. */
-	| "network_online";
+	| "network_online"
+	/** The app called `room.suspend()`: no dial until `room.resume()`. */
+	| "suspended";
 
 /**
  * The close code a local fault is reported with in the `close` and `dial_failed` events. The
@@ -31,10 +33,14 @@ export const LOCAL_CLOSE_CODE: Record<LocalCause, number> = {
 	reconnect_requested: CloseCode.ClientReconnect,
 	network_probe_failed: CloseCode.ClientReconnect,
 	network_online: CloseCode.ClientReconnect,
+	suspended: CloseCode.ClientReconnect,
 };
 
-/** Local causes answered by dialing at once: the app or the browser says the network is back. */
-const DIAL_NOW: ReadonlySet<LocalCause> = new Set(["reconnect_requested", "network_online"]);
+/**
+ * Local causes answered by dialing at once: the app or the browser says the network is back (for
+ * `suspended`: at once when `room.resume()` is called, no backoff, same endpoint).
+ */
+const DIAL_NOW: ReadonlySet<LocalCause> = new Set(["reconnect_requested", "network_online", "suspended"]);
 
 /** Facts about the connection at the moment a link ended, all the policy needs. */
 export interface LossFacts {

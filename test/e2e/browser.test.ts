@@ -1,6 +1,7 @@
 /**
- * The demo page end to end in Chromium: the Worker serves `/` (src/demo/routes.ts) and the browser
- * build of the SDK (`/baton-client.js`, built here first), with the dev-only token and drain
+ * The demo page end to end in Chromium, served by the repo's own Worker: `/` (src/demo/routes.ts:
+ * the chat example's page, examples/chat/public/) and the browser build of the SDK
+ * (`/baton-client.js`, built here first), with the dev-only token and drain
  * routes on (BATON_DEV_TOKENS=true), as under `npm run dev`. Two tabs join one room under
  * different names, chat, see each other, and come through a drain (1012) and a SIGKILL + restart
  * of the server each showing the room's messages gapless, in order and once.

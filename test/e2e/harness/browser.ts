@@ -1,10 +1,11 @@
 /**
- * Drives the demo page (demo/index.html + demo.js, served by the gateway) in the system Chromium through
+ * Drives the demo page (examples/chat/public/: index.html + demo.js, served by the repo's Worker
+ * and by the chat example) in the system Chromium through
  * `playwright-core` — never a downloaded browser. Page-side code is passed as strings: the
  * project's TypeScript config has no DOM types.
  */
 import { existsSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
 
 /** The variable that points the browser tests at a Chromium binary (default: Debian's). */
 export const CHROMIUM_PATH_VAR = "BATON_CHROMIUM";
@@ -61,13 +62,21 @@ export class DemoPage {
 	 * Opens `/` in a fresh browser context, joins `room` as `name`, and starts recording every
 	 * value `#state` takes (a MutationObserver: transient states are not missed by polling).
 	 */
-	static async join(browser: Browser, baseUrl: string, name: string, room: string): Promise<DemoPage> {
-		const context = await browser.newContext();
-		const page = await context.newPage();
+	static async join(browser: Browser, baseUrl: string, name: string, room: string, context: BrowserContextOptions = {}): Promise<DemoPage> {
+		const page = await (await browser.newContext(context)).newPage();
 		page.setDefaultTimeout(15_000);
 		const demo = new DemoPage(page, name);
 		await page.goto(`${baseUrl}/`);
-		await page.evaluate(`(() => {
+		await demo.recordStates();
+		await page.fill("#name", name);
+		await page.fill("#room", room);
+		await page.click("#join button[type=submit]");
+		await demo.waitFor(`document.getElementById("state").dataset.state === "open"`, 15_000, "state open after joining");
+		return demo;
+	}
+
+	private recordStates(): Promise<void> {
+		return this.page.evaluate(`(() => {
 			const el = document.getElementById("state");
 			window.__states = [el.dataset.state];
 			new MutationObserver(() => {
@@ -75,11 +84,34 @@ export class DemoPage {
 				if (window.__states[window.__states.length - 1] !== s) window.__states.push(s);
 			}).observe(el, { attributes: true, attributeFilter: ["data-state"] });
 		})()`);
-		await page.fill("#name", name);
-		await page.fill("#room", room);
-		await page.click("#join button[type=submit]");
-		await demo.waitFor(`document.getElementById("state").dataset.state === "open"`, 15_000, "state open after joining");
-		return demo;
+	}
+
+	/** Reloads the page: it joins the same room again by itself and the SDK resumes the saved session. */
+	async reload(): Promise<void> {
+		await this.page.reload();
+		await this.recordStates();
+		await this.waitFor(`document.getElementById("state").dataset.state === "open"`, 15_000, "state open after the reload");
+	}
+
+	/** Clicks "Go offline 5 s" and waits until the socket is down. */
+	async goOffline(): Promise<void> {
+		await this.page.click("#offline");
+		await this.waitFor(`document.getElementById("state").dataset.state === "reconnecting"`, 5_000, "offline (reconnecting) after Go offline");
+	}
+
+	/** Texts of the message lines with `className` ("pending", "replayed", "failed"), in display order. */
+	textsOf(className: string): Promise<string[]> {
+		return this.page.evaluate(`[...document.querySelectorAll("#messages li.${className} .text")].map((el) => el.textContent)`) as Promise<string[]>;
+	}
+
+	/** Every message line's text, in display order. */
+	texts(): Promise<string[]> {
+		return this.page.evaluate(`[...document.querySelectorAll("#messages li .text")].map((el) => el.textContent)`) as Promise<string[]>;
+	}
+
+	/** True when the page scrolls sideways (wider than the viewport). */
+	scrollsSideways(): Promise<boolean> {
+		return this.page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth") as Promise<boolean>;
 	}
 
 	/** Waits until the page-side expression is truthy, or fails with the page's status and log. */
@@ -104,9 +136,13 @@ export class DemoPage {
 		return this.page.evaluate(`[...document.querySelectorAll("#messages li")].map((li) => Number(li.dataset.seq))`) as Promise<number[]>;
 	}
 
-	/** Waits until #messages shows at least `count` entries. */
+	/** Waits until #messages shows at least `count` stored messages and none of this tab's is pending. */
 	showsMessages(count: number, timeoutMs = 15_000): Promise<void> {
-		return this.waitFor(`document.querySelectorAll("#messages li").length >= ${count}`, timeoutMs, `${count} messages shown`);
+		return this.waitFor(
+			`document.querySelectorAll("#messages li[data-seq]").length >= ${count} && document.querySelectorAll("#messages li.pending").length === 0`,
+			timeoutMs,
+			`${count} messages shown, none pending`,
+		);
 	}
 
 	/** The subs listed under "Here now". */

@@ -22,6 +22,11 @@ export interface ServerOptions {
 	config?: string;
 	/** Port to bind (default: a free one). */
 	port?: number;
+	/**
+	 * An app directory of its own (an example: its wrangler.toml, its [build] step) that wrangler
+	 * runs in, instead of the project root. Build it first with {@link buildExample}.
+	 */
+	app?: string;
 }
 
 export class DevServer {
@@ -33,8 +38,9 @@ export class DevServer {
 		private readonly vars: Record<string, string>,
 		private readonly config: string,
 		private readonly ownsPersistDir: boolean,
+		cwd: string,
 	) {
-		this.wrangler = new WranglerProcess(`wrangler dev :${port}`, port, wranglerEnv());
+		this.wrangler = new WranglerProcess(`wrangler dev :${port}`, port, wranglerEnv(), Number.POSITIVE_INFINITY, cwd);
 	}
 
 	static async start(opts: ServerOptions = {}): Promise<DevServer> {
@@ -42,7 +48,8 @@ export class DevServer {
 		const ownsPersistDir = opts.persistDir === undefined;
 		const persistDir = opts.persistDir ?? mkdtempSync(join(tmpdir(), "baton-e2e-"));
 		const vars = { BATON_JWT_SECRET: TEST_SECRET, BATON_ADMIN_TOKEN: TEST_ADMIN_TOKEN, BATON_REGION: "wnam", ...opts.vars };
-		const server = new DevServer(port, persistDir, vars, opts.config ?? join(ROOT, "wrangler.toml"), ownsPersistDir);
+		const cwd = opts.app ?? ROOT;
+		const server = new DevServer(port, persistDir, vars, opts.config ?? join(cwd, "wrangler.toml"), ownsPersistDir, cwd);
 		await server.launch();
 		return server;
 	}
