@@ -56,7 +56,7 @@ async function consult(client: ConnectingClient, onConnect: ConnectHook, hookTim
 
 function refuseForRoom(state: RoomState, who: Candidate, now: number): Refusal | null {
 	const replacing = who.resumeSession !== null && state.sockets.openCount(sessionTag(who.resumeSession)) > 0;
-	if (state.sockets.openCount() - (replacing ? 1 : 0) >= state.config.maxConnectionsPerRoom) {
+	if (state.sockets.liveCount() - (replacing ? 1 : 0) >= state.config.maxConnectionsPerRoom) {
 		return { code: ErrorCode.RoomFull, message: "the room is full", retryIn: retryInFrom(ROOM_FULL_RETRY) };
 	}
 	// While a migration copies this room, a session created here would miss the copy and be

@@ -9,6 +9,10 @@ export const MetaKey = {
 	MovedTo: "moved_to",
 	/** Generation of this room object (0 for a room's first home; +1 per migration). */
 	Gen: "gen",
+	/** Set (1) while presence is in count mode (CONTRACT.md §12); absent in event mode. */
+	PresenceCountMode: "presence_count_mode",
+	/** The count the last `presence_count` frame carried, so a change is still sent after an eviction. */
+	PresenceCountSent: "presence_count_sent",
 } as const;
 export type MetaKey = (typeof MetaKey)[keyof typeof MetaKey];
 

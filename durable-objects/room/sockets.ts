@@ -9,11 +9,30 @@ export const subTag = (sub: string): string => `s:${sub}`;
 export const sessionTag = (session: string): string => `x:${session}`;
 
 export class RoomSockets {
+	/**
+	 * Sockets the room serves (open, not closed by the room or its peer), counted once per wake
+	 * and then kept by `accept` and `ended`: connects and closes read it instead of every attachment.
+	 */
+	#live: number | null = null;
+
 	constructor(private readonly ctx: DurableObjectState) {}
 
 	/** Takes over the server end of a new connection, tagged for its sub and session. */
 	accept(server: WebSocket, sub: string, session: string): void {
+		this.liveCount();
 		this.ctx.acceptWebSocket(server, [subTag(sub), sessionTag(session)]);
+		if (this.#live !== null) this.#live++;
+	}
+
+	/** A served socket ended (the one close path marked it): it no longer counts. */
+	ended(): void {
+		if (this.#live !== null && this.#live > 0) this.#live--;
+	}
+
+	/** How many sockets the room serves. */
+	liveCount(): number {
+		this.#live ??= this.live().length;
+		return this.#live;
 	}
 
 	/** Open sockets the room still serves, with their attachments. */
@@ -39,6 +58,8 @@ export class RoomSockets {
 			if (a === null) unreadable.push(ws);
 			else if (a.closedWith === undefined) live.push([ws, a]);
 		}
+		// A full pass counts exactly: the count is refreshed for free.
+		this.#live = live.length;
 		return { live, unreadable };
 	}
 

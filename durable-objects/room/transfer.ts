@@ -10,10 +10,20 @@ export type TransferTable = (typeof TRANSFER_TABLES)[number];
 const COLUMNS: Record<TransferTable, readonly string[]> = {
 	_baton_messages: ["seq", "id", "sender", "data", "ts"],
 	_baton_dedupe: ["session", "id", "seq", "ts"],
-	_baton_sessions: ["id", "sub", "name", "expires_at"],
+	_baton_sessions: ["id", "sub", "name", "expires_at", "secret"],
 	_baton_presence: ["sub", "name", "joined_at", "leave_at"],
 	_baton_bans: ["sub", "until"],
 	_baton_keys: ["name", "value"],
+};
+
+/** Columns every exporter sends (those added later are optional on import). */
+const MIN_COLUMNS: Record<TransferTable, number> = {
+	_baton_messages: 5,
+	_baton_dedupe: 4,
+	_baton_sessions: 4,
+	_baton_presence: 4,
+	_baton_bans: 2,
+	_baton_keys: 2,
 };
 
 /** Rows per page: 200 messages of at most MAX_MESSAGE_BYTES (64 KiB) stay under 13 MB. */
@@ -51,8 +61,10 @@ export function importPage(sql: SqlStorage, table: TransferTable, rows: readonly
 	const cols = COLUMNS[table];
 	const placeholders = cols.map(() => "?").join(", ");
 	for (const row of rows) {
-		if (row.length !== cols.length) throw new Error(`bad ${table} row width`);
-		sql.exec(`INSERT OR REPLACE INTO ${table} (${cols.join(", ")}) VALUES (${placeholders})`, ...row);
+		// A page from an older home may lack columns added since (sessions.secret): they are NULL.
+		if (row.length > cols.length || row.length < MIN_COLUMNS[table]) throw new Error(`bad ${table} row width`);
+		const full = row.length === cols.length ? row : [...row, ...Array<null>(cols.length - row.length).fill(null)];
+		sql.exec(`INSERT OR REPLACE INTO ${table} (${cols.join(", ")}) VALUES (${placeholders})`, ...full);
 	}
 }
 
