@@ -16,23 +16,44 @@ export const MetaKey = {
 } as const;
 export type MetaKey = (typeof MetaKey)[keyof typeof MetaKey];
 
+/**
+ * Values read once per wake and then served from memory: every write goes through `set`, and a
+ * connect reads several of these (room, home, presence mode), each a SQLite statement otherwise.
+ * The seq head is read from storage each time (it is written on every publish anyway).
+ */
+const UNCACHED: ReadonlySet<MetaKey> = new Set([MetaKey.Seq]);
+
+type MetaValue = number | string | null;
+
 export class Meta {
+	readonly #cache = new Map<MetaKey, MetaValue>();
+
 	constructor(private readonly sql: SqlStorage) {}
 
-	getNumber(key: MetaKey): number | null {
+	#read(key: MetaKey): MetaValue {
+		const hit = this.#cache.get(key);
+		if (hit !== undefined) return hit;
 		const row = this.sql.exec<{ value: number | string | null }>("SELECT value FROM _baton_meta WHERE key = ?", key).toArray()[0];
-		if (row === undefined || row.value === null) return null;
-		const n = Number(row.value);
+		const value = row?.value ?? null;
+		if (!UNCACHED.has(key)) this.#cache.set(key, value);
+		return value;
+	}
+
+	getNumber(key: MetaKey): number | null {
+		const value = this.#read(key);
+		if (value === null) return null;
+		const n = Number(value);
 		return Number.isFinite(n) ? n : null;
 	}
 
 	getString(key: MetaKey): string | null {
-		const row = this.sql.exec<{ value: number | string | null }>("SELECT value FROM _baton_meta WHERE key = ?", key).toArray()[0];
-		return row === undefined || row.value === null ? null : String(row.value);
+		const value = this.#read(key);
+		return value === null ? null : String(value);
 	}
 
-	set(key: MetaKey, value: number | string | null): void {
+	set(key: MetaKey, value: MetaValue): void {
 		if (value === null) this.sql.exec("DELETE FROM _baton_meta WHERE key = ?", key);
 		else this.sql.exec("INSERT INTO _baton_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
+		if (!UNCACHED.has(key)) this.#cache.set(key, value);
 	}
 }

@@ -33,6 +33,7 @@ export function unfreeze(state: RoomState): void {
 export function importBegin(state: RoomState, room: string, home: string, gen: number): void {
 	clearTransferred(state.ctx.storage.sql);
 	state.presence.forgetCount();
+	state.bans.forget();
 	state.meta.set(MetaKey.Room, room);
 	state.meta.set(MetaKey.Home, home);
 	state.meta.set(MetaKey.Gen, gen);
@@ -51,6 +52,7 @@ export function importFinish(state: RoomState, seq: number): void {
 	state.sessions.startAllWindows(now + state.config.resumeWindowMs);
 	state.presence.startAllGraces(now + state.config.heartbeatIntervalMs);
 	state.presence.forgetCount();
+	state.bans.forget();
 	state.feed.settleAfterImport();
 }
 
@@ -64,6 +66,7 @@ export function completeMove(state: RoomState, disconnects: Disconnects, target:
 	for (const [ws, a] of live) disconnects.close(ws, a, CloseCode.RoomMoved, { home: target.home, retryIn: 0 });
 	clearTransferred(state.ctx.storage.sql);
 	state.presence.forgetCount();
+	state.bans.forget();
 	log.info("moved", { room: state.roomName, to: target.home, gen: target.gen, moved: live.length });
 	return { moved: live.length };
 }

@@ -25,6 +25,13 @@ const entryOf = (r: { sub: string; name: string }): PresenceEntry => ({ sub: r.s
 
 export class Presence {
 	#count: number | null = null;
+	/**
+	 * The first `#headSize` subs in join order, as `first` last read them: in a big room the same
+	 * sample goes into every `welcome`, so it is read once and dropped whenever it could change (an
+	 * arrival while the room is that small, any departure, a rename, an import).
+	 */
+	#head: PresenceEntry[] | null = null;
+	#headSize = 0;
 
 	constructor(private readonly sql: SqlStorage) {}
 
@@ -37,6 +44,7 @@ export class Presence {
 	/** Rows were replaced behind this object's back (a migration's import): count again when asked. */
 	forgetCount(): void {
 		this.#count = null;
+		this.#head = null;
 	}
 
 	/**
@@ -48,8 +56,10 @@ export class Presence {
 		if (row === undefined) {
 			this.sql.exec("INSERT INTO _baton_presence (sub, name, joined_at, leave_at) VALUES (?, ?, ?, NULL)", sub, name, now);
 			if (this.#count !== null) this.#count++;
+			if (this.#head !== null && this.#head.length < this.#headSize) this.#head = null;
 			return true;
 		}
+		if (row.name !== name) this.#head = null;
 		if (row.leave_at !== null || row.name !== name) this.sql.exec("UPDATE _baton_presence SET leave_at = NULL, name = ? WHERE sub = ?", name, sub);
 		return false;
 	}
@@ -64,6 +74,7 @@ export class Presence {
 		const row = this.sql.exec<PresenceRow>("DELETE FROM _baton_presence WHERE sub = ? RETURNING sub, name, leave_at", sub).toArray()[0];
 		if (row === undefined) return null;
 		if (this.#count !== null) this.#count--;
+		this.#head = null;
 		return entryOf(row);
 	}
 
@@ -80,6 +91,7 @@ export class Presence {
 			.sort((a, b) => (a.leave_at ?? 0) - (b.leave_at ?? 0))
 			.map(entryOf);
 		if (this.#count !== null) this.#count -= due.length;
+		if (due.length > 0) this.#head = null;
 		return due;
 	}
 
@@ -94,14 +106,18 @@ export class Presence {
 	 * first `limit` arrivals do not include it). A bounded read: `welcome` and the info route use it.
 	 */
 	first(limit: number, self?: PresenceEntry): PresenceEntry[] {
+		const head = this.#firstRows(limit);
 		// In join order when everyone fits; otherwise the connecting sub closes the list.
-		if (self === undefined || this.count() <= limit) {
-			return this.sql.exec<PresenceRow>("SELECT sub, name FROM _baton_presence ORDER BY rowid LIMIT ?", limit).toArray().map(entryOf);
+		if (self === undefined || this.count() <= limit || head.some((e) => e.sub === self.sub)) return head;
+		return [...head.slice(0, Math.max(0, limit - 1)), entryOf(self)];
+	}
+
+	#firstRows(limit: number): PresenceEntry[] {
+		if (this.#head === null || this.#headSize !== limit) {
+			this.#head = this.sql.exec<PresenceRow>("SELECT sub, name FROM _baton_presence ORDER BY rowid LIMIT ?", limit).toArray().map(entryOf);
+			this.#headSize = limit;
 		}
-		const others = this.sql
-			.exec<PresenceRow>("SELECT sub, name FROM _baton_presence WHERE sub != ? ORDER BY rowid LIMIT ?", self.sub, Math.max(0, limit - 1))
-			.toArray();
-		return [...others.map(entryOf), entryOf(self)];
+		return this.#head;
 	}
 
 	/** Everyone present, in join order (presence_state, bounded by the mode switch; and tests). */
