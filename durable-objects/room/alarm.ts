@@ -92,7 +92,8 @@ export class AlarmClock {
 	async run(now: number): Promise<PresenceEntry[]> {
 		const { state } = this;
 		state.counters.countAlarmRun();
-		this.#armed = null;
+		// The alarm that fired is consumed; one called directly (a test, a retry) may still be set.
+		this.#armed = undefined;
 		// Each SQLite row written here is billed on every run of every idle room, so the run keeps
 		// its sweep time in memory (it only bounds re-arming) and the armed time lives only in the
 		// alarm itself, not in a row of its own.
