@@ -15,6 +15,18 @@ export interface FanoutProfile {
 	totalJsMs: number;
 	jsMsPerDelivery: number;
 	hotspots: Array<{ fn: string; selfMs: number; share: number }>;
+	/** Callers of the three largest native / anonymous hotspots. */
+	nativeCallers: Record<string, Array<{ fn: string; selfMs: number; share: number }>>;
+}
+
+/** Who calls the three largest native (`:0`) hotspots: what the runtime's time is spent for. */
+function nativeCallersOf(p: ProfileResult, hotspots: ReadonlyArray<{ fn: string }>): FanoutProfile["nativeCallers"] {
+	return Object.fromEntries(
+		hotspots
+			.filter((h) => h.fn.endsWith(" :0"))
+			.slice(0, 3)
+			.map((h) => [h.fn, p.callers(h.fn)]),
+	);
 }
 
 export async function runProfiledFanout(target: Target, room: string, sizes: Sizes): Promise<FanoutProfile> {
@@ -29,11 +41,13 @@ export async function runProfiledFanout(target: Target, room: string, sizes: Siz
 	});
 	const p = session.profile;
 	if (p === undefined) throw new Error("no profile was taken");
+	const hotspots = p.hotspots(15);
 	return {
 		deliveries: run.delivered,
 		totalJsMs: round(p.totalMs, 1),
 		jsMsPerDelivery: run.delivered > 0 ? round(p.totalMs / run.delivered, 5) : Number.NaN,
-		hotspots: p.hotspots(15),
+		hotspots,
+		nativeCallers: nativeCallersOf(p, hotspots),
 	};
 }
 
@@ -55,11 +69,6 @@ export async function runProfiledConnect(target: Target, room: string, sizes: Si
 	await closeAll([warm.socket, ...run.sockets]);
 	const n = run.sockets.length;
 	const hotspots = p.hotspots(25);
-	const nativeCallers = Object.fromEntries(
-		hotspots
-			.filter((h) => h.fn.endsWith(" :0"))
-			.slice(0, 3)
-			.map((h) => [h.fn, p.callers(h.fn)]),
-	);
+	const nativeCallers = nativeCallersOf(p, hotspots);
 	return { connections: n, totalJsMs: round(p.totalMs, 1), jsMsPerConnection: n > 0 ? round(p.totalMs / n, 4) : Number.NaN, hotspots, nativeCallers };
 }

@@ -17,11 +17,10 @@ export const MetaKey = {
 export type MetaKey = (typeof MetaKey)[keyof typeof MetaKey];
 
 /**
- * Values read once per wake and then served from memory: every write goes through `set`, and a
- * connect reads several of these (room, home, presence mode), each a SQLite statement otherwise.
- * The seq head is read from storage each time (it is written on every publish anyway).
+ * Values are read once per wake and then served from memory: every write goes through `set`, and
+ * a connect or a publish reads several of these (room, home, presence mode, the seq head), each a
+ * SQLite statement otherwise.
  */
-const UNCACHED: ReadonlySet<MetaKey> = new Set([MetaKey.Seq]);
 
 type MetaValue = number | string | null;
 
@@ -35,7 +34,7 @@ export class Meta {
 		if (hit !== undefined) return hit;
 		const row = this.sql.exec<{ value: number | string | null }>("SELECT value FROM _baton_meta WHERE key = ?", key).toArray()[0];
 		const value = row?.value ?? null;
-		if (!UNCACHED.has(key)) this.#cache.set(key, value);
+		this.#cache.set(key, value);
 		return value;
 	}
 
@@ -51,9 +50,14 @@ export class Meta {
 		return value === null ? null : String(value);
 	}
 
+	/** Drops the remembered value (a write to it was rolled back): the next read asks storage. */
+	forget(key: MetaKey): void {
+		this.#cache.delete(key);
+	}
+
 	set(key: MetaKey, value: MetaValue): void {
 		if (value === null) this.sql.exec("DELETE FROM _baton_meta WHERE key = ?", key);
 		else this.sql.exec("INSERT INTO _baton_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
-		if (!UNCACHED.has(key)) this.#cache.set(key, value);
+		this.#cache.set(key, value);
 	}
 }

@@ -34,6 +34,7 @@ export function importBegin(state: RoomState, room: string, home: string, gen: n
 	clearTransferred(state.ctx.storage.sql);
 	state.presence.forgetCount();
 	state.bans.forget();
+	state.log.forget();
 	state.meta.set(MetaKey.Room, room);
 	state.meta.set(MetaKey.Home, home);
 	state.meta.set(MetaKey.Gen, gen);
@@ -53,6 +54,7 @@ export function importFinish(state: RoomState, seq: number): void {
 	state.presence.startAllGraces(now + state.config.heartbeatIntervalMs);
 	state.presence.forgetCount();
 	state.bans.forget();
+	state.log.forget();
 	state.feed.settleAfterImport();
 }
 
@@ -67,6 +69,7 @@ export function completeMove(state: RoomState, disconnects: Disconnects, target:
 	clearTransferred(state.ctx.storage.sql);
 	state.presence.forgetCount();
 	state.bans.forget();
+	state.log.forget();
 	log.info("moved", { room: state.roomName, to: target.home, gen: target.gen, moved: live.length });
 	return { moved: live.length };
 }
