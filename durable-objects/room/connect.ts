@@ -17,7 +17,6 @@ import { newAttachment, writeAttachment } from "./attachment.ts";
 import type { Disconnects } from "./disconnect.ts";
 import { formatResumeToken, newResumeSecret } from "./resume-secret.ts";
 import { isResumableRow } from "./sessions.ts";
-import { sessionTag } from "./sockets.ts";
 import type { RoomState } from "./state.ts";
 import { replayFor, welcomeFrame } from "./welcome.ts";
 
@@ -49,11 +48,11 @@ export function openConnection(state: RoomState, disconnects: Disconnects, info:
 	const session = resumed ? resumeSession : crypto.randomUUID();
 	const secret = (resumed ? row.secret : null) ?? newResumeSecret();
 	// A fresh session has no sockets to replace.
-	const replaced = resumed ? sockets.live(sessionTag(session)) : [];
+	const replaced = resumed ? sockets.ofSession(info.sub, session) : [];
 
 	const pair = new WebSocketPair();
 	const [client, server] = [pair[0], pair[1]];
-	sockets.accept(server, info.sub, session);
+	sockets.accept(server, info.sub);
 	writeAttachment(
 		server,
 		newAttachment({ session, sub: info.sub, name: info.name, exp: info.exp, mayPublish: info.mayPublish, at, tokens: config.rateLimitBurst }),

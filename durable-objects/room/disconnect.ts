@@ -12,7 +12,7 @@ import { MetricEvent } from "../../src/core/metrics.ts";
 import { closeSocket } from "../../src/core/socket-close.ts";
 import { type Attachment, readAttachment, writeAttachment } from "./attachment.ts";
 import { retryInFrom } from "./retry.ts";
-import { sessionTag, subTag } from "./sockets.ts";
+import { subTag } from "./sockets.ts";
 import type { RoomState } from "./state.ts";
 
 /** A socket closed for an unreadable attachment retries after this (spread, like a drain). */
@@ -86,8 +86,9 @@ export class Disconnects {
 	private afterClose(a: Attachment, goodbye: boolean, now: number): Ended {
 		const { sockets, sessions, presence, config, feed } = this.state;
 		sockets.ended();
-		if (sockets.live(sessionTag(a.session)).length === 0) sessions.markDisconnected(a.session, now + config.resumeWindowMs);
-		if (sockets.live(subTag(a.sub)).length > 0) return NOTHING;
+		const subSockets = sockets.live(subTag(a.sub));
+		if (!subSockets.some(([, other]) => other.session === a.session)) sessions.markDisconnected(a.session, now + config.resumeWindowMs);
+		if (subSockets.length > 0) return NOTHING;
 		if (goodbye) {
 			const left = presence.leaveNow(a.sub);
 			if (left === null) return NOTHING;
