@@ -34,6 +34,9 @@ export default defineConfig({
 								BATON_DEV_TOKENS: "false",
 								// Small, so test/workers/room.test.ts can fill a room (room_full → 1013).
 								MAX_CONNECTIONS_PER_ROOM: "6",
+								// Small, so test/workers/presence-modes.test.ts crosses into count mode with 5 subs
+								// (and back to event mode at ¾ · 4 = 3).
+								PRESENCE_EVENTS_MAX: "4",
 							},
 						},
 					}),

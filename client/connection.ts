@@ -20,7 +20,7 @@ import { encodePublish } from "./encode.ts";
 import { BatonError, ClientErrorCode, stopErrorCode } from "./errors.ts";
 import { PublishFlow } from "./flow.ts";
 import { startHeartbeat } from "./heartbeat.ts";
-import { fetchHistoryPage, type HistoryOptions, type HistoryPage, loadHistory } from "./history.ts";
+import { fetchHistoryPage, type HistoryOptions, type HistoryPage, loadHistory, type PageRequest } from "./history.ts";
 import { IdSource } from "./ids.ts";
 import { InBandRefresh } from "./in-band-refresh.ts";
 import { readTokenClaims } from "./jwt.ts";
@@ -32,8 +32,9 @@ import { Outbox, type OutboxEntry, type PublishResult } from "./outbox.ts";
 import { type SavedSession, SessionStore } from "./persist.ts";
 import { type LinkLoss, LOCAL_CLOSE_CODE, nextStep } from "./policy.ts";
 import { PresenceView } from "./presence.ts";
+import { checkPresenceOptions, fetchPresencePage, type PresencePage, type PresencePageOptions } from "./presence-page.ts";
 import { dropRestored, restorePublishes, SessionWriter } from "./saved-session.ts";
-import { onAbort } from "./signal.ts";
+import { onAbort, type SignalLike } from "./signal.ts";
 import { closeSocket, type SocketMessageEvent, sendText, type WebSocketLike } from "./socket.ts";
 import { Timers } from "./timers.ts";
 import { TokenCache } from "./tokens.ts";
@@ -306,23 +307,41 @@ export class RoomConnection<T = unknown> {
 	 * while (page.hasMore) page = await room.history({ before: page.messages[0].seq, limit: 50 });
 	 */
 	async history(options: HistoryOptions = {}): Promise<HistoryPage<T>> {
+		const getPage = (after: number, limit: number) => this.#request(options.signal, (request) => fetchHistoryPage(request, after, limit));
+		return loadHistory<T>(getPage, options, Math.max(this.lastSeq, this.#welcome?.seq ?? 0));
+	}
+
+	/**
+	 * Reads who is in the room over HTTP (`GET /v1/rooms/:room/presence`), a page at a time,
+	 * sorted by sub, with the connection's token. In count mode (large rooms, `presenceTruncated`)
+	 * `presence` is only a sample: this is how to list everyone. Rejects like {@link history}.
+	 *
+	 * @example
+	 * const everyone = [];
+	 * let page = await room.presencePage({ limit: 1000 });
+	 * everyone.push(...page.presence);
+	 * while (page.next !== null) everyone.push(...(page = await room.presencePage({ cursor: page.next, limit: 1000 })).presence);
+	 */
+	async presencePage(options: PresencePageOptions = {}): Promise<PresencePage> {
+		const { cursor, limit } = checkPresenceOptions(options);
+		return this.#request(options.signal, (request) => fetchPresencePage(request, cursor, limit));
+	}
+
+	/** One authorized HTTP read of a room route; a 401 is retried once with a fresh token when the token is a function. */
+	async #request<P>(signal: SignalLike | undefined, send: (request: PageRequest) => Promise<P>): Promise<P> {
 		const fetch = this.#options.fetch;
 		if (fetch === undefined) throw new BatonError(ClientErrorCode.NetworkError, "no global fetch in this runtime; pass the `fetch` option");
 		const endpoints = this.#options.endpoints;
 		const base = endpoints[this.#endpoint % endpoints.length] ?? endpoints[0] ?? "";
-		const signal = options.signal;
-		const getPage = async (after: number, limit: number) => {
-			const token = await this.#tokenForRequest();
-			try {
-				return await fetchHistoryPage({ fetch, base, room: this.#options.room, token, signal }, after, limit);
-			} catch (error) {
-				// An expired token: one retry with a fresh one, when the token is a function.
-				if (!(error instanceof BatonError && error.status === 401 && this.#tokens.refreshable)) throw error;
-				this.#tokens.invalidate(token);
-				return fetchHistoryPage({ fetch, base, room: this.#options.room, token: await this.#tokenForRequest(), signal }, after, limit);
-			}
-		};
-		return loadHistory<T>(getPage, options, Math.max(this.lastSeq, this.#welcome?.seq ?? 0));
+		const token = await this.#tokenForRequest();
+		try {
+			return await send({ fetch, base, room: this.#options.room, token, signal });
+		} catch (error) {
+			// An expired token: one retry with a fresh one, when the token is a function.
+			if (!(error instanceof BatonError && error.status === 401 && this.#tokens.refreshable)) throw error;
+			this.#tokens.invalidate(token);
+			return send({ fetch, base, room: this.#options.room, token: await this.#tokenForRequest(), signal });
+		}
 	}
 
 	/**

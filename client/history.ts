@@ -127,25 +127,33 @@ export interface PageRequest {
  * One `GET /v1/rooms/:room/messages?after&limit`. Rejects with a {@link BatonError}: the route's
  * error code and `status` for an error answer, `network_error` when no answer came, `aborted`.
  */
-export async function fetchHistoryPage(request: PageRequest, after: number, limit: number): Promise<RawHistoryPage> {
+export function fetchHistoryPage(request: PageRequest, after: number, limit: number): Promise<RawHistoryPage> {
+	return getPage(request, historyUrl(request.base, request.room, after, limit), "history", rawPage);
+}
+
+/**
+ * One authorized `GET` of a room route, its JSON body read by `read` (null: malformed). Rejects
+ * with a {@link BatonError}: the route's error code and `status`, `network_error`, `aborted`.
+ */
+export async function getPage<P>(request: PageRequest, url: string, what: string, read: (body: unknown) => P | null): Promise<P> {
 	let response: ResponseLike;
 	try {
-		response = await request.fetch(historyUrl(request.base, request.room, after, limit), {
+		response = await request.fetch(url, {
 			method: "GET",
 			headers: { Authorization: `Bearer ${request.token}` },
 			...(request.signal === undefined ? {} : { signal: request.signal }),
 		});
 	} catch (error) {
-		if (request.signal?.aborted) throw new BatonError(ClientErrorCode.Aborted, "the history request was aborted");
-		throw new BatonError(ClientErrorCode.NetworkError, `the history request failed: ${error instanceof Error ? error.message : String(error)}`);
+		if (request.signal?.aborted) throw new BatonError(ClientErrorCode.Aborted, `the ${what} request was aborted`);
+		throw new BatonError(ClientErrorCode.NetworkError, `the ${what} request failed: ${error instanceof Error ? error.message : String(error)}`);
 	}
 	const body = await response.json().catch(() => undefined);
 	if (!response.ok) {
 		const { code, message } = errorBody(body);
-		throw new BatonError(code, message ?? `the history request failed with HTTP ${response.status}`, { status: response.status });
+		throw new BatonError(code, message ?? `the ${what} request failed with HTTP ${response.status}`, { status: response.status });
 	}
-	const page = rawPage(body);
-	if (page === null) throw new BatonError(ErrorCode.Internal, "the history response is malformed", { status: response.status });
+	const page = read(body);
+	if (page === null) throw new BatonError(ErrorCode.Internal, `the ${what} response is malformed`, { status: response.status });
 	return page;
 }
 

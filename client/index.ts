@@ -60,6 +60,7 @@ export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_BUFFERED } from "./options.ts";
 export type { PublishResult } from "./outbox.ts";
 export type { PersistOptions, StorageLike } from "./persist.ts";
 export type { PresenceCount } from "./presence.ts";
+export { DEFAULT_PRESENCE_PAGE, MAX_PRESENCE_PAGE, type PresencePage, type PresencePageOptions } from "./presence-page.ts";
 export { MIN_REFRESH_INTERVAL_MS, REFRESH_LEAD_MS } from "./refresh.ts";
 export type { SignalLike } from "./signal.ts";
 export type { SocketCloseEvent, SocketMessageEvent, WebSocketConstructor, WebSocketLike } from "./socket.ts";

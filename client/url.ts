@@ -1,4 +1,4 @@
-import { AUTH_PROTOCOL_PREFIX, PROTOCOL, QueryParam, roomMessagesPath, roomSocketPath } from "../protocol/index.ts";
+import { AUTH_PROTOCOL_PREFIX, PROTOCOL, QueryParam, roomMessagesPath, roomPresencePath, roomSocketPath } from "../protocol/index.ts";
 
 /** What goes in the query string of a connect (the access token travels as a subprotocol). */
 export interface SocketQuery {
@@ -38,6 +38,18 @@ export function historyUrl(base: string, room: string, after: number, limit: num
 	url.search = "";
 	url.hash = "";
 	url.searchParams.set(QueryParam.After, String(after));
+	url.searchParams.set(QueryParam.Limit, String(limit));
+	return url.toString();
+}
+
+/** A room's presence-list URL on the gateway `base` (as {@link historyUrl}): one page after `cursor`. */
+export function presenceUrl(base: string, room: string, cursor: string | null, limit: number): string {
+	const url = new URL(base);
+	url.protocol = socketScheme(url.protocol) === "wss:" ? "https:" : "http:";
+	url.pathname = url.pathname.replace(/\/+$/, "") + roomPresencePath(room);
+	url.search = "";
+	url.hash = "";
+	if (cursor !== null) url.searchParams.set(QueryParam.Cursor, cursor);
 	url.searchParams.set(QueryParam.Limit, String(limit));
 	return url.toString();
 }

@@ -13,6 +13,8 @@ export const QueryParam = {
 	After: "after",
 	Region: "region",
 	Limit: "limit",
+	/** `GET /v1/rooms/:room/presence`: the `next` of the page before. */
+	Cursor: "cursor",
 } as const;
 
 /** Path of a room's WebSocket route, relative to a gateway base URL. */
@@ -23,4 +25,9 @@ export function roomSocketPath(room: string): string {
 /** Path of a room's history / HTTP publish route. */
 export function roomMessagesPath(room: string): string {
 	return `/v1/rooms/${encodeURIComponent(room)}/messages`;
+}
+
+/** Path of a room's presence list (CONTRACT.md §12). */
+export function roomPresencePath(room: string): string {
+	return `/v1/rooms/${encodeURIComponent(room)}/presence`;
 }

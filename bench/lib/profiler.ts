@@ -93,6 +93,32 @@ export class ProfileResult {
 			.map(([fn, us]) => ({ fn, selfMs: Math.round(us) / 1000, share: this.totalMs > 0 ? Math.round((us / 1000 / this.totalMs) * 1000) / 1000 : 0 }));
 	}
 
+	/**
+	 * Where the self time of functions labelled `label` (as in `hotspots`) comes from: the nearest
+	 * caller that is not itself a native or anonymous frame, by sampled time.
+	 */
+	callers(label: string, limit = 8): Hotspot[] {
+		const byCaller = new Map<string, number>();
+		let total = 0;
+		for (const [id, us] of this.selfUs) {
+			const node = this.byId.get(id);
+			if (node === undefined || this.label(node) !== label) continue;
+			let cur = this.parent.get(id);
+			while (cur !== undefined) {
+				const n = this.byId.get(cur);
+				if (n !== undefined && n.callFrame.url !== "" && n.callFrame.functionName !== "") break;
+				cur = this.parent.get(cur);
+			}
+			const caller = cur === undefined ? "(top)" : this.label(this.byId.get(cur) as ProfileNode);
+			byCaller.set(caller, (byCaller.get(caller) ?? 0) + us);
+			total += us;
+		}
+		return [...byCaller.entries()]
+			.sort((a, b) => b[1] - a[1])
+			.slice(0, limit)
+			.map(([fn, us]) => ({ fn, selfMs: Math.round(us) / 1000, share: total > 0 ? Math.round((us / total) * 1000) / 1000 : 0 }));
+	}
+
 	/** Sampled time (ms) of stacks that pass through a function named `name` (counted once per sample). */
 	inclusiveMs(name: string): number {
 		let us = 0;

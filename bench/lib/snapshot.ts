@@ -61,7 +61,10 @@ async function snapshot(config: string, dir: string): Promise<string> {
 		cpSync(join(from, rel), join(dir, rel), { recursive: true });
 	}
 	const out = join(dir, "wrangler.toml");
-	writeFileSync(out, text.replace(mainLine, `main = "bundle/${entry}"`));
+	// The bundle holds what a `[build]` step generates: the copy must not run it again (its
+	// command names files of the project that the copy does not have).
+	const frozen = text.replace(mainLine, `main = "bundle/${entry}"`).replace(/^\[build\]\n[\s\S]*?(?=^\[)/m, "");
+	writeFileSync(out, frozen);
 	return out;
 }
 

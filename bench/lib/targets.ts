@@ -43,7 +43,7 @@ export interface SocketOptions {
 	variant?: BareVariant;
 }
 
-export type BareVariant = "manual" | "persist" | "attach" | "presence";
+export type BareVariant = "manual" | "persist" | "attach" | "presence" | "welcome";
 
 export class Target {
 	private constructor(
@@ -86,8 +86,8 @@ export class Target {
 				return { url: url.toString(), protocols: ["baton.v1"], handshake: "first-frame", timeoutMs };
 			}
 			case "bare": {
-				if (opts.variant === "presence") {
-					return { url: `${ws}/rooms/${r}/ws?variant=presence&sub=${encodeURIComponent(sub)}`, handshake: "first-frame", timeoutMs };
+				if (opts.variant === "presence" || opts.variant === "welcome") {
+					return { url: `${ws}/rooms/${r}/ws?variant=${opts.variant}&sub=${encodeURIComponent(sub)}`, handshake: "first-frame", timeoutMs };
 				}
 				return { url: `${ws}/rooms/${r}/ws${opts.variant === undefined ? "" : `?variant=${opts.variant}`}`, handshake: "open", timeoutMs };
 			}

@@ -8,7 +8,6 @@ import { errorResponse, RETRY_IN_HEADER } from "../../src/core/http-errors.ts";
 import { log } from "../../src/core/log.ts";
 import { type ConnectDecision, type ConnectingClient, rejectionOf, runHook } from "./hooks.ts";
 import { retryInFrom } from "./retry.ts";
-import { sessionTag } from "./sockets.ts";
 import type { RoomState } from "./state.ts";
 
 /** `retryIn` of a refused upgrade: a base plus a spread, so refused clients do not return together. */
@@ -55,8 +54,8 @@ async function consult(client: ConnectingClient, onConnect: ConnectHook, hookTim
 }
 
 function refuseForRoom(state: RoomState, who: Candidate, now: number): Refusal | null {
-	const replacing = who.resumeSession !== null && state.sockets.openCount(sessionTag(who.resumeSession)) > 0;
-	if (state.sockets.openCount() - (replacing ? 1 : 0) >= state.config.maxConnectionsPerRoom) {
+	const replacing = who.resumeSession !== null && state.sockets.ofSession(who.client.sub, who.resumeSession).length > 0;
+	if (state.sockets.liveCount() - (replacing ? 1 : 0) >= state.config.maxConnectionsPerRoom) {
 		return { code: ErrorCode.RoomFull, message: "the room is full", retryIn: retryInFrom(ROOM_FULL_RETRY) };
 	}
 	// While a migration copies this room, a session created here would miss the copy and be

@@ -9,7 +9,6 @@ import { DurableObject } from "cloudflare:workers";
 import { CloseCode } from "../../protocol/close-codes.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { PING, PONG, PROTOCOL, type PresenceEntry, type PublishFrame } from "../../protocol/messages.ts";
-import { verifyResumeToken } from "../../src/core/auth/resume-token.ts";
 import { BindingName, namespaceOf } from "../../src/core/bindings.ts";
 import { errorResponse } from "../../src/core/http-errors.ts";
 import { CONNECT_HEADER, decodeConnectInfo } from "../../src/core/internal.ts";
@@ -34,16 +33,15 @@ import { exportLegacyPage, importLegacyPage, isLegacyTable, type LegacyPage, typ
 import { tokenDeadline } from "./liveness.ts";
 import { MetaKey } from "./meta.ts";
 import { completeMove, freeze, importBegin, importFinish, movedTo, unfreeze } from "./move.ts";
-import { presenceFrame } from "./presence.ts";
 import { type PublishHook, PublishPipeline, publishResult, socketReply } from "./publish.ts";
 import { ConnectionQueue } from "./publish-queue.ts";
-import { historyPage, roomInfo, roomStats } from "./reports.ts";
-import { resumeKey } from "./resume-key.ts";
+import { historyPage, presencePage, roomInfo, roomStats } from "./reports.ts";
+import { resumableSession } from "./resume.ts";
 import { readServerPublish, type ServerPublishRequest } from "./server-publish.ts";
 import { RoomState } from "./state.ts";
 import { refreshToken } from "./token-refresh.ts";
 import { exportChunk, importChunk, type TransferChunk, type TransferCursor, type TransferPage } from "./transfer.ts";
-import type { HistoryPage, PublishResult, RoomInfo, RoomStats } from "./types.ts";
+import type { HistoryPage, PresencePage, PublishResult, RoomInfo, RoomStats } from "./types.ts";
 
 /**
  * A baton room: one Durable Object per room home, holding its sockets, its gapless message log
@@ -54,7 +52,7 @@ import type { HistoryPage, PublishResult, RoomInfo, RoomStats } from "./types.ts
  * Hooks see the room's own storage (`this.ctx.storage.sql`, `this.ctx.storage.get/put`, which
  * move with the room in a migration) and `this.env`. The methods baton calls over RPC (`fetch`,
  * `publish`, `serverPublish`, `info`, `history`, `drain`, `kick`, `stats`, `freeze`, `unfreeze`,
- * `export*`, `import*`, `completeMove`, `presenceList`) are reserved names.
+ * `export*`, `import*`, `completeMove`, `presenceList`, `presencePage`) are reserved names.
  *
  * @example
  * import { BatonRoom, type PublishingMessage } from "baton-rooms/server";
@@ -193,13 +191,12 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		}
 		const state = this.#state;
 		state.identify(info.room, info.homeHint);
-		const key = resumeKey(this.ctx.storage.sql, state.config.jwtSecret);
-		// A resume token that does not verify (altered, another room or sub) starts a fresh session (§4).
-		const resumeSession = info.resume === null ? null : await verifyResumeToken(info.resume, key, { room: info.room, sub: info.sub });
+		// A resume token that does not hold (altered, another room or sub, expired) starts a fresh session (§4).
+		const resumeSession = info.resume === null ? null : await resumableSession(state, info.resume, { room: info.room, sub: info.sub }, Date.now());
 		const client = { room: info.room, sub: info.sub, name: info.name, claims: info.claims };
 		const refused = await admit(state, { client, resumeSession }, this.#connectHook(), this.#hookTimeoutMs);
 		if (refused !== null) return refusalResponse(refused);
-		const opened = await openConnection(state, this.#disconnects, info, resumeSession, key);
+		const opened = openConnection(state, this.#disconnects, info, resumeSession);
 		this.#notify("onLeave", opened.leaves);
 		if (opened.joined !== null) this.#notify("onJoin", [opened.joined]);
 		await this.#clock.armForNewSocket(opened.at, info.exp);
@@ -215,7 +212,10 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 			return;
 		}
 		const inbound = readInbound(a, message, Date.now(), this.#state.config.maxMessageBytes);
-		if (inbound.kind === "close") return this.#disconnects.close(ws, a, inbound.code, inbound.reason);
+		if (inbound.kind === "close") {
+			this.#disconnects.close(ws, a, inbound.code, inbound.reason);
+			return;
+		}
 		if (inbound.kind === "publish") {
 			// Queued behind an earlier publish of this socket: save what this frame changed now.
 			if (this.#queue.busy(ws)) writeAttachment(ws, a);
@@ -238,28 +238,28 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 			connection: { attachment: a, save: () => writeAttachment(ws, a) },
 		} as const;
 		const outcome = this.#publishes.run(input, Date.now());
-		const answer = (reply: ReturnType<typeof socketReply>) =>
-			"close" in reply ? this.#disconnects.close(ws, a, reply.close.code, reply.close.reason) : this.#state.sockets.send(ws, reply.frame);
+		const answer = (reply: ReturnType<typeof socketReply>): void => {
+			if ("close" in reply) this.#disconnects.close(ws, a, reply.close.code, reply.close.reason);
+			else this.#state.sockets.send(ws, reply.frame);
+		};
 		if (outcome instanceof Promise) return outcome.then((o) => answer(socketReply(frame.id, o)));
 		answer(socketReply(frame.id, outcome));
 	}
 
 	override async webSocketClose(ws: WebSocket, code: number, _reason: string, _wasClean: boolean): Promise<void> {
-		this.#disconnects.peerClosed(ws, code);
-		await this.#clock.settleAfterClose(Date.now());
+		this.#notify("onLeave", this.#disconnects.peerClosed(ws, code));
+		await this.#clock.settle(Date.now());
 	}
 
 	override async webSocketError(ws: WebSocket, _error: unknown): Promise<void> {
 		this.#disconnects.gone(ws, CloseCode.Abnormal);
-		await this.#clock.settleAfterClose(Date.now());
+		await this.#clock.settle(Date.now());
 	}
 
 	// ---------------------------------------------------------------- alarm
 
 	override async alarm(): Promise<void> {
-		const leaves = await this.#clock.run(Date.now());
-		for (const leave of leaves) this.#state.sockets.broadcast(presenceFrame("leave", leave));
-		this.#notify("onLeave", leaves);
+		this.#notify("onLeave", await this.#clock.run(Date.now()));
 	}
 
 	// ---------------------------------------------------------------- RPC (HTTP routes)
@@ -270,6 +270,14 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		if (forward !== null) return forward.info(room);
 		this.#state.identify(room, null);
 		return roomInfo(this.#state, room);
+	}
+
+	/** `GET /v1/rooms/:room/presence`: `after` is the decoded cursor (the last sub of the page before). */
+	async presencePage(room: string, after: string | null, limit: number): Promise<PresencePage> {
+		const forward = this.#forward();
+		if (forward !== null) return forward.presencePage(room, after, limit);
+		this.#state.identify(room, null);
+		return presencePage(this.#state, after, limit);
 	}
 
 	/** `GET /v1/rooms/:room/messages`. */
@@ -306,7 +314,7 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		if (forward !== null) return forward.drain(room);
 		this.#state.identify(room, null);
 		const { closed, windowMs } = this.#disconnects.drain();
-		await this.#clock.disarmIfEmpty();
+		await this.#clock.settle(Date.now());
 		log.info("drain", { room, closed, windowMs });
 		return { closed };
 	}
@@ -318,7 +326,7 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		this.#state.identify(room, null);
 		if (banSeconds !== null && banSeconds > 0) this.#state.bans.ban(sub, Date.now() + banSeconds * 1000);
 		const closed = this.#disconnects.closeSub(sub, CloseCode.Forbidden, { code: ErrorCode.Forbidden });
-		await this.#clock.disarmIfEmpty();
+		await this.#clock.settle(Date.now());
 		log.info("kick", { room, sub, closed });
 		return { closed };
 	}
@@ -371,7 +379,7 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 
 	async completeMove(target: RoomTarget): Promise<{ moved: number }> {
 		const moved = await completeMove(this.#state, this.#disconnects, target);
-		await this.#clock.disarmIfEmpty();
+		await this.#clock.settle(Date.now());
 		return moved;
 	}
 

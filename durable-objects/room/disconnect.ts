@@ -1,32 +1,51 @@
 /**
  * How connections end: the one server-side close path (counted, marked in the attachment, cleaned
  * up once), the peer's close or failure, and what a socket's end starts — the session's resume
- * window and its sub's presence grace, once the last socket of each is gone.
+ * window and its sub's presence grace, once the last socket of each is gone. A client's own 1000
+ * close is a goodbye (CONTRACT.md §12): its sub leaves at once, without the grace; every other
+ * code (4000, a network loss, …) is a loss, and the grace applies.
  */
 import { CloseCode } from "../../protocol/close-codes.ts";
+import type { PresenceEntry } from "../../protocol/messages.ts";
 import { log } from "../../src/core/log.ts";
 import { MetricEvent } from "../../src/core/metrics.ts";
 import { closeSocket } from "../../src/core/socket-close.ts";
 import { type Attachment, readAttachment, writeAttachment } from "./attachment.ts";
 import { retryInFrom } from "./retry.ts";
-import { sessionTag, subTag } from "./sockets.ts";
+import { subTag } from "./sockets.ts";
 import type { RoomState } from "./state.ts";
 
 /** A socket closed for an unreadable attachment retries after this (spread, like a drain). */
 const UNREADABLE_RETRY = { baseMs: 500, spreadMs: 4500 };
 
+/** What a socket's end changed for presence: the sub that left at once (a goodbye), if any. */
+export type Ended = readonly PresenceEntry[];
+
+const NOTHING: Ended = [];
+
 export class Disconnects {
+	/** The earliest grace end the closes since the last take started; undefined after a wake (unknown: read from storage). */
+	#leaveDue: number | null | undefined = undefined;
+
 	constructor(private readonly state: RoomState) {}
 
+	/** When the alarm must next announce a leave, for the clock to arm (CONTRACT.md §5 grace). */
+	takeLeaveDeadline(): number | null {
+		const due = this.#leaveDue === undefined ? this.state.presence.nextLeaveAt() : this.#leaveDue;
+		this.#leaveDue = null;
+		return due;
+	}
+
 	/** The one server-side close path: counts the code, marks the socket, cleans up once. */
-	close(ws: WebSocket, a: Attachment, code: CloseCode, reason: object): void {
+	close(ws: WebSocket, a: Attachment, code: CloseCode, reason: object): Ended {
+		const first = a.closedWith === undefined;
 		a.closedWith = code;
 		writeAttachment(ws, a);
 		this.state.counters.countClose(code);
 		closeSocket(ws, code, reason);
-		this.afterClose(a, Date.now());
 		this.state.metrics.count(MetricEvent.Close, this.state.roomName, code);
 		log.info("close", { room: this.state.roomName, session: a.session, code });
+		return first ? this.afterClose(a, false, Date.now()) : NOTHING;
 	}
 
 	/**
@@ -41,29 +60,45 @@ export class Disconnects {
 	}
 
 	/** The peer closed: clean up, and complete its closing handshake unless the room started it. */
-	peerClosed(ws: WebSocket, code: number): void {
+	peerClosed(ws: WebSocket, code: number): Ended {
 		const serverClosed = readAttachment(ws)?.closedWith !== undefined;
-		this.gone(ws, code);
+		const ended = this.gone(ws, code);
 		// A no-op where the runtime already answered the close.
 		if (!serverClosed) closeSocket(ws, code === 1005 || code === 1006 ? CloseCode.Normal : code);
+		return ended;
 	}
 
 	/** The peer closed or the socket failed: clean up once, whichever event came first. */
-	gone(ws: WebSocket, code: number): void {
+	gone(ws: WebSocket, code: number): Ended {
 		const a = readAttachment(ws);
-		if (a === null || a.closedWith !== undefined) return;
+		if (a === null || a.closedWith !== undefined) return NOTHING;
 		a.closedWith = code;
 		writeAttachment(ws, a);
-		this.afterClose(a, Date.now());
 		this.state.metrics.count(MetricEvent.Close, this.state.roomName, code);
 		log.info("disconnect", { room: this.state.roomName, session: a.session, code });
+		return this.afterClose(a, code === CloseCode.Normal, Date.now());
 	}
 
-	/** Session resume window and presence grace start when a session's / sub's last socket goes. */
-	private afterClose(a: Attachment, now: number): void {
-		const { sockets, sessions, presence, config } = this.state;
-		if (sockets.live(sessionTag(a.session)).length === 0) sessions.markDisconnected(a.session, now + config.resumeWindowMs);
-		if (sockets.live(subTag(a.sub)).length === 0) presence.depart(a.sub, now + config.heartbeatIntervalMs);
+	/**
+	 * Session resume window and presence grace start when a session's / sub's last socket goes;
+	 * after a goodbye the sub leaves now instead (its session stays resumable all the same).
+	 */
+	private afterClose(a: Attachment, goodbye: boolean, now: number): Ended {
+		const { sockets, sessions, presence, config, feed } = this.state;
+		sockets.ended();
+		const subSockets = sockets.live(subTag(a.sub));
+		if (!subSockets.some(([, other]) => other.session === a.session)) sessions.markDisconnected(a.session, now + config.resumeWindowMs);
+		if (subSockets.length > 0) return NOTHING;
+		if (goodbye) {
+			const left = presence.leaveNow(a.sub);
+			if (left === null) return NOTHING;
+			feed.announceDepartures([left], now);
+			return [left];
+		}
+		const leaveAt = now + config.heartbeatIntervalMs;
+		presence.depart(a.sub, leaveAt);
+		if (this.#leaveDue !== undefined) this.#leaveDue = Math.min(this.#leaveDue ?? leaveAt, leaveAt);
+		return NOTHING;
 	}
 
 	/**

@@ -36,6 +36,9 @@ function rowToFrame(row: MessageRow): MessageFrame {
 }
 
 export class MessageLog {
+	/** The lowest seq kept, remembered between appends (each checks it for pruning); undefined = read it. */
+	#oldest: number | null | undefined = undefined;
+
 	constructor(
 		private readonly storage: DurableObjectStorage,
 		private readonly meta: Meta,
@@ -53,8 +56,16 @@ export class MessageLog {
 
 	/** Lowest seq still kept, or null when nothing is kept. */
 	oldest(): number | null {
-		const row = this.sql.exec<{ s: number | null }>("SELECT MIN(seq) AS s FROM _baton_messages").toArray()[0];
-		return row?.s ?? null;
+		if (this.#oldest === undefined) {
+			const row = this.sql.exec<{ s: number | null }>("SELECT MIN(seq) AS s FROM _baton_messages").toArray()[0];
+			this.#oldest = row?.s ?? null;
+		}
+		return this.#oldest;
+	}
+
+	/** Messages were written behind this object's back (a migration's import): read the oldest again. */
+	forget(): void {
+		this.#oldest = undefined;
 	}
 
 	/** The seq a (scope, id) pair was first accepted as, if it still has a dedupe record. */
@@ -67,15 +78,29 @@ export class MessageLog {
 	 * Assigns the next seq and stores message + dedupe record + head in one transaction, or
 	 * returns the first seq for a duplicate. Prunes to HISTORY_LIMIT when the log reaches twice it.
 	 */
-	append(input: AppendInput): AppendResult {
-		const existing = this.findDuplicate(input.scope, input.id);
+	append(input: AppendInput, deduped = false): AppendResult {
+		// `deduped`: the caller looked the id up in this same event (no await since), so it is new.
+		const existing = deduped ? null : this.findDuplicate(input.scope, input.id);
 		if (existing !== null) return { seq: existing, dup: true };
 		const data = JSON.stringify(input.data);
+		try {
+			return this.#appendNew(input, data);
+		} catch (err) {
+			// Rolled back: what memory holds of the head and the oldest may be ahead of storage.
+			this.meta.forget(MetaKey.Seq);
+			this.#oldest = undefined;
+			throw err;
+		}
+	}
+
+	#appendNew(input: AppendInput, data: string): AppendResult {
+		const wasEmpty = this.oldest() === null;
 		return this.storage.transactionSync(() => {
 			const seq = this.head() + 1;
 			this.sql.exec("INSERT INTO _baton_messages (seq, id, sender, data, ts) VALUES (?, ?, ?, ?, ?)", seq, input.id, input.from, data, input.now);
 			this.sql.exec("INSERT INTO _baton_dedupe (session, id, seq, ts) VALUES (?, ?, ?, ?)", input.scope, input.id, seq, input.now);
 			this.meta.set(MetaKey.Seq, seq);
+			if (wasEmpty) this.#oldest = seq;
 			this.prune(seq);
 			const frame: MessageFrame = { type: "message", seq, id: input.id, from: input.from, data: input.data, ts: input.now };
 			return { seq, dup: false, frame };
@@ -87,6 +112,7 @@ export class MessageLog {
 		const oldest = this.oldest();
 		if (oldest !== null && head - oldest + 1 > 2 * this.historyLimit) {
 			this.sql.exec("DELETE FROM _baton_messages WHERE seq <= ?", head - this.historyLimit);
+			this.#oldest = head - this.historyLimit + 1;
 		}
 	}
 

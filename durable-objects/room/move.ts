@@ -32,6 +32,9 @@ export function unfreeze(state: RoomState): void {
 /** Step 3 (new home): start from nothing, as generation `gen` of `room` homed in `home`. */
 export async function importBegin(state: RoomState, room: string, home: string, gen: number): Promise<void> {
 	await wipeCopy(state.ctx.storage);
+	state.presence.forgetCount();
+	state.bans.forget();
+	state.log.forget();
 	state.meta.set(MetaKey.Room, room);
 	state.meta.set(MetaKey.Home, home);
 	state.meta.set(MetaKey.Gen, gen);
@@ -49,6 +52,10 @@ export function importFinish(state: RoomState, seq: number): void {
 	state.meta.set(MetaKey.Seq, seq);
 	state.sessions.startAllWindows(now + state.config.resumeWindowMs);
 	state.presence.startAllGraces(now + state.config.heartbeatIntervalMs);
+	state.presence.forgetCount();
+	state.bans.forget();
+	state.log.forget();
+	state.feed.settleAfterImport();
 }
 
 /**
@@ -60,6 +67,9 @@ export async function completeMove(state: RoomState, disconnects: Disconnects, t
 	state.meta.set(MetaKey.MovedTo, JSON.stringify(target));
 	for (const [ws, a] of live) disconnects.close(ws, a, CloseCode.RoomMoved, { home: target.home, retryIn: 0 });
 	await wipeCopy(state.ctx.storage);
+	state.presence.forgetCount();
+	state.bans.forget();
+	state.log.forget();
 	log.info("moved", { room: state.roomName, to: target.home, gen: target.gen, moved: live.length });
 	return { moved: live.length };
 }

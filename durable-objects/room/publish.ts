@@ -72,7 +72,8 @@ export class PublishPipeline {
 		input.connection?.save();
 		if (early !== null) return early;
 		const hook = this.hookOf();
-		if (hook === null) return this.commit(input, input.data, now);
+		// No await since the checks: the dedupe lookup just made still holds at append.
+		if (hook === null) return this.commit(input, input.data, now, true);
 		const key = JSON.stringify([input.scope, input.id]);
 		const first = this.#inFlight.get(key);
 		if (first !== undefined) {
@@ -141,9 +142,9 @@ export class PublishPipeline {
 	}
 
 	/** Appends and broadcasts: the dedupe (inside `append`) and the freeze are checked again here. */
-	private commit(input: PublishInput, data: unknown, now: number): PublishOutcome {
+	private commit(input: PublishInput, data: unknown, now: number, deduped = false): PublishOutcome {
 		if (this.state.moving) return MOVING;
-		const result = this.state.log.append({ scope: input.scope, id: input.id, from: input.from, data, now });
+		const result = this.state.log.append({ scope: input.scope, id: input.id, from: input.from, data, now }, deduped);
 		if (result.frame === undefined) return { kind: "dup", seq: result.seq };
 		this.state.sockets.broadcast(result.frame);
 		this.state.metrics.count(MetricEvent.Publish, this.state.roomName, input.source);

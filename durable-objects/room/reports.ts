@@ -1,10 +1,18 @@
 /** What the room's read-only RPCs answer (CONTRACT.md §3, §9): room info, history pages, admin stats. */
+import { encodePresenceCursor } from "../../src/core/presence-cursor.ts";
 import type { RoomState } from "./state.ts";
-import type { HistoryPage, RoomInfo, RoomStats } from "./types.ts";
+import type { HistoryPage, PresencePage, RoomInfo, RoomStats } from "./types.ts";
 
-/** `GET /v1/rooms/:room`. */
+/** `GET /v1/rooms/:room`: presence bounded as in a `welcome` (CONTRACT.md §12). */
 export function roomInfo(state: RoomState, room: string): RoomInfo {
-	return { room, home: state.home, seq: state.log.head(), connections: state.sockets.live().length, presence: state.presence.list() };
+	return { room, home: state.home, seq: state.log.head(), connections: state.sockets.liveCount(), ...state.feed.view() };
+}
+
+/** `GET /v1/rooms/:room/presence`: one page sorted by sub; `after` is the last sub of the page before (the cursor's). */
+export function presencePage(state: RoomState, after: string | null, limit: number): PresencePage {
+	const { entries, more } = state.presence.page(after, limit);
+	const last = entries[entries.length - 1];
+	return { presence: entries, count: state.presence.count(), next: more && last !== undefined ? encodePresenceCursor(last.sub) : null };
 }
 
 /** `GET /v1/rooms/:room/messages`. */
@@ -21,7 +29,7 @@ export async function roomStats(state: RoomState, room: string): Promise<RoomSta
 		home: state.home,
 		seq: log.head(),
 		oldest: log.oldest(),
-		connections: state.sockets.live().length,
+		connections: state.sockets.liveCount(),
 		sessions: state.sessions.countAlive(now),
 		wakeups: counters.wakeups(),
 		alarmRuns: counters.alarmRuns(),

@@ -1,18 +1,14 @@
 /**
- * The key that signs and checks this room's resume tokens (CONTRACT.md §2, §4). With
- * BATON_JWT_SECRET set it is that secret, as before; a deployment verifying only with JWK Sets
- * has no shared secret, so the room makes a random key once and keeps it in its `keys` table,
- * which a migration copies with the sessions (a token issued at the old home resumes at the new).
+ * The key that checks resume tokens issued before they carried a per-session secret
+ * (resume-secret.ts): `<payload>.<hmac>` tokens signed with BATON_JWT_SECRET or, in a deployment
+ * verifying only with JWK Sets, with a random key the room kept in its `_baton_keys` table (which a
+ * migration copies with the sessions). New tokens need no key, so none is made any more; this only
+ * reads the one there is, so such tokens keep resuming their sessions.
  */
-import { encodeBase64Url } from "../../src/core/auth/base64url.ts";
-
 const RESUME = "resume";
 
-export function resumeKey(sql: SqlStorage, secret: string | null): string {
+export function legacyResumeKey(sql: SqlStorage, secret: string | null): string | null {
 	if (secret !== null) return secret;
 	const row = sql.exec<{ value: string }>("SELECT value FROM _baton_keys WHERE name = ?", RESUME).toArray()[0];
-	if (row !== undefined) return row.value;
-	const key = encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)));
-	sql.exec("INSERT INTO _baton_keys (name, value) VALUES (?, ?)", RESUME, key);
-	return key;
+	return row?.value ?? null;
 }

@@ -61,6 +61,11 @@ export const ROOM_MIGRATIONS: readonly Migration[] = [
 			"CREATE INDEX _baton_dedupe_ts ON _baton_dedupe (ts)",
 		],
 	},
+	{
+		version: 3,
+		why: "a session's resume token is <session>.<secret>: the secret is kept in its row (NULL for sessions made before, whose signed tokens still resume them once)",
+		statements: ["ALTER TABLE _baton_sessions ADD COLUMN secret TEXT"],
+	},
 ];
 
 /** Brings a room's storage to the current schema (on every construction; a no-op once there). */

@@ -1,30 +1,41 @@
 /**
- * Resumable sessions, kept in SQLite. A session is alive while it has a socket (expires_at NULL) and for RESUME_WINDOW_MS after its
- * last socket closed; resume tokens are honoured only for alive sessions of the same sub.
+ * Resumable sessions, kept in SQLite. A session is alive while it has a socket (expires_at NULL)
+ * and for RESUME_WINDOW_MS after its last socket closed; its row also holds the secret of its
+ * resume token (resume-secret.ts; NULL for a session made before resume tokens carried one).
  */
-interface SessionRow {
+export interface SessionRow {
 	sub: string;
+	name: string;
 	expires_at: number | null;
+	secret: string | null;
 	[key: string]: SqlStorageValue;
 }
 
 export class Sessions {
 	constructor(private readonly sql: SqlStorage) {}
 
-	/** True when `session` belongs to `sub` and can still be resumed. */
-	isResumable(session: string, sub: string, now: number): boolean {
-		const row = this.sql.exec<SessionRow>("SELECT sub, expires_at FROM _baton_sessions WHERE id = ?", session).toArray()[0];
-		return row !== undefined && row.sub === sub && (row.expires_at === null || row.expires_at > now);
+	get(session: string): SessionRow | undefined {
+		return this.sql.exec<SessionRow>("SELECT sub, name, expires_at, secret FROM _baton_sessions WHERE id = ?", session).toArray()[0];
 	}
 
-	/** Marks a session connected (it cannot expire while it has a socket). */
-	markConnected(session: string, sub: string, name: string): void {
-		this.sql.exec(
-			"INSERT INTO _baton_sessions (id, sub, name, expires_at) VALUES (?, ?, ?, NULL) ON CONFLICT(id) DO UPDATE SET name = excluded.name, expires_at = NULL",
-			session,
-			sub,
-			name,
-		);
+	/** True when `session` belongs to `sub` and can still be resumed. */
+	isResumable(session: string, sub: string, now: number): boolean {
+		const row = this.get(session);
+		return row !== undefined && isResumableRow(row, sub, now);
+	}
+
+	/** A new session, connected (it cannot expire while it has a socket): one row. */
+	open(session: string, sub: string, name: string, secret: string): void {
+		this.sql.exec("INSERT INTO _baton_sessions (id, sub, name, expires_at, secret) VALUES (?, ?, ?, NULL, ?)", session, sub, name, secret);
+	}
+
+	/**
+	 * A resumed session connected again. Written only when something changed: a session whose
+	 * socket is being replaced is already marked connected, and row writes are billed.
+	 */
+	reopen(session: string, row: SessionRow, name: string, secret: string): void {
+		if (row.expires_at === null && row.name === name && row.secret === secret) return;
+		this.sql.exec("UPDATE _baton_sessions SET name = ?, expires_at = NULL, secret = ? WHERE id = ?", name, secret, session);
 	}
 
 	/** Starts the resume window of a session whose last socket closed. */
@@ -54,4 +65,9 @@ export class Sessions {
 			.toArray()
 			.map((r) => r.id);
 	}
+}
+
+/** A session row `sub` may resume at `now`: its own, connected or within its window. */
+export function isResumableRow(row: SessionRow, sub: string, now: number): boolean {
+	return row.sub === sub && (row.expires_at === null || row.expires_at > now);
 }

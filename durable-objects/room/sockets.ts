@@ -1,19 +1,39 @@
 /**
- * The room's hibernatable sockets (`ctx.acceptWebSocket`), tagged by sub and session so the
- * runtime finds a sub's or a session's sockets without reading every attachment.
+ * The room's hibernatable sockets (`ctx.acceptWebSocket`), tagged by sub so the runtime finds a
+ * sub's sockets — and among them a session's — without reading every attachment. One tag per
+ * socket: a session's sockets are all its sub's (sockets accepted by older code also carry a
+ * session tag; nothing reads it any more).
  */
 import type { AppErrorFrame, ServerFrame } from "../../protocol/messages.ts";
 import { type Attachment, liveAttachment, readAttachment } from "./attachment.ts";
 
 export const subTag = (sub: string): string => `s:${sub}`;
-export const sessionTag = (session: string): string => `x:${session}`;
 
 export class RoomSockets {
+	/**
+	 * Sockets the room serves (open, not closed by the room or its peer), counted once per wake
+	 * and then kept by `accept` and `ended`: connects and closes read it instead of every attachment.
+	 */
+	#live: number | null = null;
+
 	constructor(private readonly ctx: DurableObjectState) {}
 
-	/** Takes over the server end of a new connection, tagged for its sub and session. */
-	accept(server: WebSocket, sub: string, session: string): void {
-		this.ctx.acceptWebSocket(server, [subTag(sub), sessionTag(session)]);
+	/** Takes over the server end of a new connection, tagged for its sub. */
+	accept(server: WebSocket, sub: string): void {
+		this.liveCount();
+		this.ctx.acceptWebSocket(server, [subTag(sub)]);
+		if (this.#live !== null) this.#live++;
+	}
+
+	/** A served socket ended (the one close path marked it): it no longer counts. */
+	ended(): void {
+		if (this.#live !== null && this.#live > 0) this.#live--;
+	}
+
+	/** How many sockets the room serves. */
+	liveCount(): number {
+		this.#live ??= this.live().length;
+		return this.#live;
 	}
 
 	/** Open sockets the room still serves, with their attachments. */
@@ -24,6 +44,11 @@ export class RoomSockets {
 			if (a !== null) out.push([ws, a]);
 		}
 		return out;
+	}
+
+	/** Open sockets the room still serves of one session (of `sub`). */
+	ofSession(sub: string, session: string): Array<[WebSocket, Attachment]> {
+		return this.live(subTag(sub)).filter(([, a]) => a.session === session);
 	}
 
 	/**
@@ -39,17 +64,9 @@ export class RoomSockets {
 			if (a === null) unreadable.push(ws);
 			else if (a.closedWith === undefined) live.push([ws, a]);
 		}
+		// A full pass counts exactly: the count is refreshed for free.
+		this.#live = live.length;
 		return { live, unreadable };
-	}
-
-	/**
-	 * Open sockets (with `tag`), counted from readyState alone: the connect path runs this for
-	 * every upgrade, and reading every attachment there made a connect cost O(room size).
-	 */
-	openCount(tag?: string): number {
-		let open = 0;
-		for (const ws of this.ctx.getWebSockets(tag)) if (ws.readyState === WebSocket.OPEN) open++;
-		return open;
 	}
 
 	send(ws: WebSocket, frame: ServerFrame | AppErrorFrame): void {

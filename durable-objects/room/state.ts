@@ -10,6 +10,7 @@ import { Bans } from "./bans.ts";
 import { MessageLog } from "./message-log.ts";
 import { Meta, MetaKey } from "./meta.ts";
 import { Presence } from "./presence.ts";
+import { PresenceFeed } from "./presence-feed.ts";
 import { applySchema } from "./schema.ts";
 import { Sessions } from "./sessions.ts";
 import { RoomSockets } from "./sockets.ts";
@@ -26,6 +27,8 @@ export class RoomState {
 	readonly sockets: RoomSockets;
 	/** Dashboard counters (Analytics Engine, when the Worker binds BATON_METRICS). */
 	readonly metrics: Metrics;
+	/** What connections are told about presence (event / count mode); holds the `presence_count` throttle. */
+	readonly feed: PresenceFeed;
 
 	constructor(
 		readonly ctx: DurableObjectState,
@@ -42,6 +45,7 @@ export class RoomState {
 		this.counters = new RoomCounters(sql);
 		this.sockets = new RoomSockets(ctx);
 		this.metrics = new Metrics(typeof env === "object" && env !== null ? metricsSinkFrom(env) : null, this.config.region ?? "");
+		this.feed = new PresenceFeed(this);
 	}
 
 	get roomName(): string {

@@ -7,7 +7,18 @@ export interface RoomInfo {
 	home: string;
 	seq: number;
 	connections: number;
+	/** At most PRESENCE_EVENTS_MAX entries (CONTRACT.md §12). */
 	presence: PresenceEntry[];
+	presenceCount: number;
+	/** Count mode: `presence` lists only some of the subs present. */
+	presenceTruncated?: true;
+}
+
+/** `GET /v1/rooms/:room/presence` (CONTRACT.md §12). */
+export interface PresencePage {
+	presence: PresenceEntry[];
+	count: number;
+	next: string | null;
 }
 
 export interface HistoryPage {

@@ -28,6 +28,9 @@ export interface WelcomeFacts {
 	home: string;
 	heartbeat: { interval: number; timeout: number };
 	presence: PresenceEntry[];
+	presenceCount: number;
+	/** Count mode (CONTRACT.md §12): `presence` lists only some of the subs present. */
+	presenceTruncated?: true;
 }
 
 export function welcomeFrame(facts: WelcomeFacts, replay: Replay): WelcomeFrame {
@@ -43,5 +46,7 @@ export function welcomeFrame(facts: WelcomeFacts, replay: Replay): WelcomeFrame 
 		home: facts.home,
 		heartbeat: facts.heartbeat,
 		presence: facts.presence,
+		presenceCount: facts.presenceCount,
+		...(facts.presenceTruncated === true ? { presenceTruncated: true } : {}),
 	};
 }

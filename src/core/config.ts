@@ -30,6 +30,8 @@ export const ConfigName = {
 	RateLimitBurst: "RATE_LIMIT_BURST",
 	MaxConnectionsPerRoom: "MAX_CONNECTIONS_PER_ROOM",
 	DrainWindowMs: "DRAIN_WINDOW_MS",
+	/** Subs present up to which presence is sent as join/leave events; beyond it, as a count (CONTRACT.md §12). */
+	PresenceEventsMax: "PRESENCE_EVENTS_MAX",
 	DevTokens: "BATON_DEV_TOKENS",
 	/** Testing only: pause (ms) a migration between copy and pointer flip, so a test can crash it there. */
 	FaultPauseBeforeFlipMs: "BATON_FAULT_PAUSE_BEFORE_FLIP_MS",
@@ -74,6 +76,7 @@ export interface Config {
 	rateLimitBurst: number;
 	maxConnectionsPerRoom: number;
 	drainWindowMs: number;
+	presenceEventsMax: number;
 	devTokens: boolean;
 }
 
@@ -90,6 +93,7 @@ const DEFAULTS = {
 	rateLimitBurst: 40,
 	maxConnectionsPerRoom: 5000,
 	drainWindowMs: 10_000,
+	presenceEventsMax: 100,
 	jwksMinRefetchMs: 60_000,
 } as const;
 
@@ -196,6 +200,7 @@ export function readConfig(env: ConfigEnv): Config {
 		rateLimitBurst: positiveInt(env, ConfigName.RateLimitBurst, DEFAULTS.rateLimitBurst),
 		maxConnectionsPerRoom: positiveInt(env, ConfigName.MaxConnectionsPerRoom, DEFAULTS.maxConnectionsPerRoom),
 		drainWindowMs: positiveInt(env, ConfigName.DrainWindowMs, DEFAULTS.drainWindowMs),
+		presenceEventsMax: positiveInt(env, ConfigName.PresenceEventsMax, DEFAULTS.presenceEventsMax),
 		devTokens: env.BATON_DEV_TOKENS === "true",
 	};
 	if (config.misconfigured !== null) log.error("server_misconfigured", { reason: `${config.misconfigured}; every request is refused` });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, it } from "vitest";
+import { CloseCode } from "../../protocol/close-codes.ts";
 import type { PresenceFrame, ServerFrame, WelcomeFrame } from "../../protocol/messages.ts";
 import { mintToken, TestClient, uniqueRoom } from "./harness/client.ts";
 import { failOnReload, keepAlive, roomWakes } from "./harness/liveness.ts";
@@ -94,10 +95,11 @@ describe.concurrent("presence: one entry per sub, join on its first tab, leave a
 		const [b1, b2, b3] = [await tab(room, "bob", "b1"), await tab(room, "bob", "b2"), await tab(room, "bob", "b3")];
 		// Bob keeps b1 and b3: no leave may follow. Bob's leave, if wrongly started, would fall due
 		// before alice's below, so its absence when alice's leave arrives proves there was none.
-		await b2.client.close();
-		await a1.client.close();
+		// 4000, as the SDK replacing a socket: a loss, so the grace applies (1000 is a goodbye, §12).
+		await b2.client.close(CloseCode.ClientReconnect);
+		await a1.client.close(CloseCode.ClientReconnect);
 		const lastTabClosed = performance.now();
-		await a2.client.close();
+		await a2.client.close(CloseCode.ClientReconnect);
 
 		const leave = await b1.client.next(isPresence("leave", "alice"), MAX_LEAVE_MS + 3000, "leave alice");
 		const latency = Math.round(performance.now() - lastTabClosed);
@@ -118,7 +120,7 @@ describe.concurrent("presence: one entry per sub, join on its first tab, leave a
 		const [b1, b2] = [await tab(room, "bob", "b1"), await tab(room, "bob", "b2")];
 		const probe = await tab(room, "carol", "probe");
 
-		await a1.client.close();
+		await a1.client.close(CloseCode.ClientReconnect);
 		// Resume only once the room has handled the close: alice's grace has started.
 		const gone = await server.waitForLog((l) => l.event === "disconnect" && l.session === a1.welcome.session, 5000, "the room seeing a1's close");
 		const again = await tab(room, "alice", "a1-again", a1.welcome.resume);
@@ -140,7 +142,7 @@ describe.concurrent("presence: one entry per sub, join on its first tab, leave a
 		]);
 
 		// The probe's leave falls due after alice's would have: once it is in, alice's is not coming.
-		await probe.client.close();
+		await probe.client.close(CloseCode.ClientReconnect);
 		await b1.client.next(isPresence("leave", "carol"), MAX_LEAVE_MS + 3000, "leave carol");
 		await barrier(b2.client, [b1.client, b2.client, again.client], "after-resume");
 		for (const b of [b1, b2]) {
@@ -179,7 +181,7 @@ describe.concurrent("presence: one entry per sub, join on its first tab, leave a
 		for (const t of [a1, a2, b1]) await t.client.next(isPresence("join", "carol"), 5000, "join carol");
 
 		const closed = performance.now();
-		await b1.client.close();
+		await b1.client.close(CloseCode.ClientReconnect);
 		for (const t of [a1, a2, carol]) await t.client.next(isPresence("leave", "bob"), MAX_LEAVE_MS + 3000, "leave bob");
 		const latency = Math.round(performance.now() - closed);
 		console.info(`leave latency after eviction: ${latency} ms`);
@@ -191,5 +193,61 @@ describe.concurrent("presence: one entry per sub, join on its first tab, leave a
 		expect(presenceFrames(a2.client).map((f) => `${f.event} ${f.sub}`)).toEqual(["join bob", "join carol", "leave bob"]);
 		expect(presenceFrames(carol.client).map((f) => `${f.event} ${f.sub}`)).toEqual(["leave bob"]);
 		await Promise.all([a1, a2, carol].map((t) => t.client.close()));
+	});
+});
+
+describe("presence count mode (CONTRACT.md §12) across an eviction, with PRESENCE_EVENTS_MAX=2", () => {
+	let server: DevServer;
+	beforeAll(async () => {
+		server = await DevServer.start({ vars: { PRESENCE_EVENTS_MAX: "2", HEARTBEAT_INTERVAL_MS: String(GRACE_MS), HEARTBEAT_TIMEOUT_MS: "120000" } });
+	});
+	afterAll(async () => {
+		await server?.stop();
+	});
+	failOnReload(() => server);
+
+	const isCount = (count: number) => (f: ServerFrame) => f.type === "presence_count" && f.count === count;
+
+	it("stays in count mode while the room is evicted; goodbyes count down; at ¾ · 2 = 1 the last one gets presence_state", async ({ expect }) => {
+		const room = uniqueRoom("pres-count");
+		const tab = async (sub: string) => TestClient.connect(server.wsUrl, room, await mintToken(sub, [room]), {}, sub);
+		const [a, b] = [await tab("alice"), await tab("bob")];
+		await a.client.next(isPresence("join", "bob"), 5000, "join bob");
+		const c = await tab("carol");
+		expect(c.welcome).toMatchObject({
+			presence: [
+				{ sub: "alice", name: "alice" },
+				{ sub: "carol", name: "carol" },
+			],
+			presenceCount: 3,
+			presenceTruncated: true,
+		});
+		for (const t of [a, b, c]) await t.client.next(isCount(3), 3000, "presence_count 3");
+
+		const stops = [a, b, c].map((t) => keepAlive(t.client, 1000));
+		const wakesBefore = roomWakes(server, room).length;
+		try {
+			// Elapsed time is what is under test: idle past the hibernation timeout.
+			await delay(HIBERNATION_IDLE_MS);
+		} finally {
+			for (const stop of stops) stop();
+		}
+		expect(roomWakes(server, room).length - wakesBefore, "something woke the room while idle").toBe(0);
+
+		const d = await tab("dave");
+		await server.waitForLog((l) => l.event === "room_wake" && l.room === room && roomWakes(server, room).indexOf(l) >= wakesBefore, 5000, "a wake");
+		expect(d.welcome).toMatchObject({ presenceCount: 4, presenceTruncated: true });
+		expect(d.welcome.presence).toHaveLength(2);
+		for (const t of [a, b, c, d]) await t.client.next(isCount(4), 3000, "presence_count 4");
+
+		await d.client.close(1000);
+		await c.client.close(1000);
+		for (const t of [a, b]) await t.client.next(isCount(2), 3000, "presence_count 2 after two goodbyes");
+		await b.client.close(1000);
+		const state = await a.client.next((f) => f.type === "presence_state", 3000, "presence_state");
+		expect(state).toEqual({ type: "presence_state", presence: [{ sub: "alice", name: "alice" }], count: 1 });
+		// Count mode sent no join or leave at all after bob's join.
+		expect(presenceFrames(a.client).map((f) => `${f.event} ${f.sub}`)).toEqual(["join bob"]);
+		await a.client.close();
 	});
 });

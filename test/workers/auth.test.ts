@@ -100,7 +100,7 @@ describe("HTTP routes accept valid tokens, within the clock leeway", () => {
 		const room = uniqueRoom();
 		const res = await api(roomPath(room), { token: await tokenFor(room) });
 		expect(res.status).toBe(200);
-		expect(await res.json()).toEqual({ room, home: "wnam", seq: 0, connections: 0, presence: [] });
+		expect(await res.json()).toEqual({ room, home: "wnam", seq: 0, connections: 0, presence: [], presenceCount: 0 });
 	});
 
 	it.each([

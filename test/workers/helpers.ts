@@ -121,6 +121,8 @@ function describeEvent(e: SocketEvent): string {
  */
 export class TestSocket {
 	readonly events: SocketEvent[] = [];
+	/** When each event arrived (ms, same index as `events`). */
+	readonly times: number[] = [];
 	private readonly taken = new Set<number>();
 	private waiters: Array<() => void> = [];
 
@@ -150,6 +152,7 @@ export class TestSocket {
 
 	private push(e: SocketEvent): void {
 		this.events.push(e);
+		this.times.push(Date.now());
 		const waiters = this.waiters;
 		this.waiters = [];
 		for (const w of waiters) w();

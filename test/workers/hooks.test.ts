@@ -302,7 +302,8 @@ describe("onJoin and onLeave", () => {
 		const alice = await join(room, "alice");
 		const bob = await join(room, "bob", { claims: { name: "Bob" } });
 		await alice.socket.presence("join", "bob");
-		bob.socket.close();
+		// 4000: a loss, so the grace applies (a 1000 is a goodbye: below).
+		bob.socket.close(CloseCode.ClientReconnect);
 		// Bob's grace started when his socket went; end it now instead of waiting it out.
 		await eventually(
 			() =>
@@ -325,6 +326,26 @@ describe("onJoin and onLeave", () => {
 			["onJoin", "alice", "alice"],
 			["onJoin", "bob", "Bob"],
 			["onLeave", "bob", "Bob"],
+		]);
+		await leaveRoom(room, alice.socket);
+	});
+
+	it("are told of a goodbye's leave (the client's own 1000) at once, without waiting for the grace", async () => {
+		const room = hookRoom(Scenario.Presence);
+		const alice = await join(room, "alice");
+		const bob = await join(room, "bob", { claims: { name: "Bob" } });
+		await alice.socket.presence("join", "bob");
+		bob.socket.close(1000);
+		await alice.socket.presence("leave", "bob");
+		const calls = await eventually(
+			() => hookCalls(room),
+			(c) => c.length === 3,
+			"the leave",
+		);
+		expect(calls.map((c) => [c.hook, c.sub])).toEqual([
+			["onJoin", "alice"],
+			["onJoin", "bob"],
+			["onLeave", "bob"],
 		]);
 		await leaveRoom(room, alice.socket);
 	});

@@ -66,7 +66,20 @@ describe("welcome", () => {
 		const first = await socket.nextEvent();
 		expect(first.kind).toBe("frame");
 		const json = first.kind === "frame" ? (first.json as Record<string, unknown>) : {};
-		expect(Object.keys(json).sort()).toEqual(["gap", "heartbeat", "home", "presence", "region", "replayed", "resume", "resumed", "seq", "session", "type"]);
+		expect(Object.keys(json).sort()).toEqual([
+			"gap",
+			"heartbeat",
+			"home",
+			"presence",
+			"presenceCount",
+			"region",
+			"replayed",
+			"resume",
+			"resumed",
+			"seq",
+			"session",
+			"type",
+		]);
 		expect(json).toEqual({
 			type: "welcome",
 			session: expect.stringMatching(/.+/),
@@ -79,6 +92,7 @@ describe("welcome", () => {
 			home: "wnam",
 			heartbeat: { interval: LIMITS.heartbeatIntervalMs, timeout: LIMITS.heartbeatTimeoutMs },
 			presence: [{ sub: "alice", name: "Alice" }],
+			presenceCount: 1,
 		});
 		socket.close();
 	});
@@ -472,12 +486,14 @@ describe("presence", () => {
 		const alice = await join(room, "alice");
 		const bob = await join(room, "bob");
 		await alice.socket.presence("join", "bob");
-		bob.socket.close();
+		// 4000: a loss (a 1000 would be a goodbye, announced at once: presence-modes.test.ts).
+		bob.socket.close(CloseCode.ClientReconnect);
 		await eventually(
 			() => stats(room),
 			(s) => s.connections === 1,
 			"the room seeing bob's close",
 		);
+		expect(alice.socket.frames().filter((f) => f.type === "presence")).toHaveLength(1);
 		// The grace is HEARTBEAT_INTERVAL_MS (30 s here): move its deadline into the past, then run the alarm.
 		await runInDurableObject(roomObject(room), (_i, state) => {
 			state.storage.sql.exec("UPDATE _baton_presence SET leave_at = ? WHERE sub = ? AND leave_at IS NOT NULL", Date.now() - 1, "bob");
@@ -494,7 +510,7 @@ describe("presence", () => {
 		const alice = await join(room, "alice");
 		const bob = await join(room, "bob");
 		const closedAt = Date.now();
-		bob.socket.close();
+		bob.socket.close(CloseCode.ClientReconnect);
 		const s = await eventually(
 			() => stats(room),
 			(x) => x.connections === 1,
@@ -512,7 +528,7 @@ describe("presence", () => {
 		const alice = await join(room, "alice");
 		const bob = await join(room, "bob");
 		await alice.socket.presence("join", "bob");
-		bob.socket.close();
+		bob.socket.close(CloseCode.ClientReconnect);
 		await bob.socket.closed();
 		const back = await join(room, "bob", { resume: bob.welcome.resume });
 		expect(back.welcome.resumed).toBe(true);

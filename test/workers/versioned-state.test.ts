@@ -13,7 +13,8 @@ import { ROOM_MIGRATIONS } from "../../durable-objects/room/schema.ts";
 import { WAKE_FOLD_MS } from "../../durable-objects/room/stats.ts";
 import { SCHEMA_TABLE } from "../../durable-objects/schema-migrations.ts";
 import { CloseCode } from "../../protocol/close-codes.ts";
-import { eventually, history, join, leaveRoom, muteInfoLogs, roomObject, stats, tokenFor, uniqueRoom } from "./helpers.ts";
+import { signResumeToken } from "../../src/core/auth/resume-token.ts";
+import { eventually, history, join, leaveRoom, muteInfoLogs, roomObject, SECRET, stats, tokenFor, uniqueRoom } from "./helpers.ts";
 
 muteInfoLogs();
 
@@ -45,6 +46,8 @@ async function toSchemaV1(room: string): Promise<void> {
 		const sql = state.storage.sql;
 		for (const t of ["meta", "messages", "dedupe", "sessions", "presence", "keys", "bans", "counters", "closes"])
 			sql.exec(`ALTER TABLE _baton_${t} RENAME TO ${t}`);
+		// Version 1 sessions had no resume secret (migration 3 adds the column).
+		sql.exec("ALTER TABLE sessions DROP COLUMN secret");
 		sql.exec("DROP INDEX _baton_dedupe_ts");
 		sql.exec("CREATE INDEX dedupe_ts ON dedupe (ts)");
 		sql.exec(`DROP TABLE ${SCHEMA_TABLE}`);
@@ -113,10 +116,13 @@ describe("a room woken on new code", () => {
 		expect(s.wakeups).toBeGreaterThanOrEqual(2);
 		expect((await history(room, await tokenFor(room))).messages.map((m) => m.id)).toEqual(["a1", "a2", "a3", "a4", "b1"]);
 
-		// Sessions moved to the renamed table: a resume after a close keeps the session.
-		alice.socket.close();
+		// Sessions moved to the renamed table: a resume after a close keeps the session, with the
+		// token the previous code issued (signed; its sessions had no resume secret). 4000, so her
+		// presence row (and its place in join order) waits out the grace instead of a goodbye.
+		alice.socket.close(CloseCode.ClientReconnect);
 		await alice.socket.closed();
-		const back = await join(room, "alice", { resume: alice.welcome.resume, after: 5 });
+		const signed = await signResumeToken({ room, sub: "alice", session: alice.welcome.session, exp: Number.MAX_SAFE_INTEGER }, SECRET);
+		const back = await join(room, "alice", { resume: signed, after: 5 });
 		expect(back.welcome).toMatchObject({ resumed: true, session: alice.welcome.session, seq: 5, presence: [{ sub: "alice" }, { sub: "bob" }] });
 		await leaveRoom(room, back.socket, bob.socket);
 	});

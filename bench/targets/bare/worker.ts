@@ -25,6 +25,7 @@ interface Env {
 	PERSIST: DurableObjectNamespace<PersistRoom>;
 	ATTACH: DurableObjectNamespace<AttachRoom>;
 	PRESENCE: DurableObjectNamespace<PresenceRoom>;
+	WELCOME: DurableObjectNamespace<WelcomeRoom>;
 }
 
 const PING = "ping";
@@ -152,6 +153,9 @@ const WELCOME_BYTES = 300;
  * join for each distinct user's first socket; the bench's sockets are all distinct users).
  */
 export class PresenceRoom extends AutoPingRoom {
+	/** Whether every other socket is told of the new one (false: the `welcome` variant). */
+	protected readonly announces: boolean = true;
+
 	protected override accepted(ws: WebSocket, request: Request): void {
 		const sub = new URL(request.url).searchParams.get("sub") ?? `s${this.events}`;
 		const welcome = {
@@ -170,6 +174,7 @@ export class PresenceRoom extends AutoPingRoom {
 		// The resume token's place, padded so that the frame is WELCOME_BYTES long.
 		welcome.resume = "x".repeat(Math.max(0, WELCOME_BYTES - JSON.stringify(welcome).length));
 		ws.send(JSON.stringify(welcome));
+		if (!this.announces) return;
 		const join = JSON.stringify({ type: "presence", event: "join", sub, name: sub });
 		for (const peer of this.ctx.getWebSockets()) {
 			if (peer === ws) continue;
@@ -180,6 +185,15 @@ export class PresenceRoom extends AutoPingRoom {
 			}
 		}
 	}
+}
+
+/**
+ * Diagnostic: the floor plus the one frame every baton connection gets whatever the room's size
+ * (a `welcome`-sized first frame), and nothing else: what a connection costs the runtime once a
+ * frame has gone through it.
+ */
+export class WelcomeRoom extends PresenceRoom {
+	protected override readonly announces: boolean = false;
 }
 
 /** The room object for `variant`. */
@@ -193,6 +207,8 @@ function roomStub(env: Env, variant: string | null, room: string): { fetch(reque
 			return env.ATTACH.get(env.ATTACH.idFromName(room));
 		case "presence":
 			return env.PRESENCE.get(env.PRESENCE.idFromName(room));
+		case "welcome":
+			return env.WELCOME.get(env.WELCOME.idFromName(room));
 		default:
 			return env.AUTO.get(env.AUTO.idFromName(room));
 	}

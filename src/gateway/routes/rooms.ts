@@ -9,6 +9,7 @@ import { mayPublish } from "../../core/auth/roles.ts";
 import { isRegion } from "../../core/config.ts";
 import { errorResponse, publishRefusal, RETRY_IN_HEADER } from "../../core/http-errors.ts";
 import { CONNECT_HEADER, type ConnectInfo, encodeConnectInfo } from "../../core/internal.ts";
+import { decodePresenceCursor } from "../../core/presence-cursor.ts";
 import { resolveRoom } from "../../core/routing.ts";
 import { type Authorization, authorizeRoomRequest } from "../authorize.ts";
 import { gatewayBindings } from "../bindings.ts";
@@ -19,6 +20,8 @@ import { offersBatonProtocol } from "../token-lookup.ts";
 
 export const DEFAULT_HISTORY_LIMIT = 100;
 export const MAX_HISTORY_LIMIT = 500;
+export const DEFAULT_PRESENCE_LIMIT = 100;
+export const MAX_PRESENCE_LIMIT = 1000;
 
 export const rooms = new Hono<GatewayEnv>();
 
@@ -84,6 +87,20 @@ rooms.get("/v1/rooms/:room", async (c) => {
 	const room = c.req.param("room");
 	const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
 	return c.json(await stub.info(room));
+});
+
+rooms.get("/v1/rooms/:room/presence", async (c) => {
+	const auth = await authorize(c);
+	if (!auth.ok) return refusal(auth);
+	const cursor = c.req.query(QueryParam.Cursor) ?? null;
+	const after = cursor === null ? null : decodePresenceCursor(cursor);
+	const limit = parseNonNegativeInt(c.req.query(QueryParam.Limit) ?? null);
+	if ((cursor !== null && after === null) || limit === "invalid" || limit === 0) {
+		return errorResponse(ErrorCode.BadRequest, "cursor must be the next of an earlier page and limit an integer ≥ 1");
+	}
+	const room = c.req.param("room");
+	const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
+	return c.json(await stub.presencePage(room, after, Math.min(limit ?? DEFAULT_PRESENCE_LIMIT, MAX_PRESENCE_LIMIT)));
 });
 
 rooms.get("/v1/rooms/:room/messages", async (c) => {
