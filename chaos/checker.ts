@@ -10,7 +10,8 @@
  *   matching the history message for message, to the head if it is still connected — a `gap` is
  *   allowed only to a client that was away longer than the resume window or when the history was
  *   trimmed; an incarnation that joined again continues exactly where the last one stopped;
- * - presence at rest is the set of connected subs; every gateway names the same home.
+ * - presence at rest is the set of connected subs; every gateway names the same home and head,
+ *   and the anchor agrees on that home.
  *
  * (That no process printed a token is judged by the run from scanner.ts, after every process stopped.)
  * Every failure names the first divergent seq where there is one.
@@ -34,8 +35,9 @@ export interface RoomAtRest {
 	/** Presence as `GET /v1/rooms/:room` answered at rest, and the subs connected then. */
 	presence: string[];
 	expectedPresence: string[];
-	/** The home each gateway named. */
+	/** The home and head each gateway named (a stale copy would show an older head). */
 	homes: Record<string, string>;
+	heads: Record<string, number>;
 	/** Status of a migration to the named home (409 already_there when the anchor agrees). */
 	migrateToHomeStatus: number;
 }
@@ -234,13 +236,19 @@ function checkRest(room: string, rest: RoomAtRest, failures: Failure[]): void {
 	if (want.join("\n") !== got.join("\n")) {
 		failures.push({ check: "presence", room, message: `presence at rest ${JSON.stringify(got)}, connected subs ${JSON.stringify(want)}` });
 	}
-	const homes = new Set(Object.values(rest.homes));
-	if (homes.size !== 1) failures.push({ check: "home", room, message: `gateways name different homes: ${JSON.stringify(rest.homes)}` });
-	else if (rest.migrateToHomeStatus !== 409) {
+	const stale = Object.entries(rest.heads).filter(([, seq]) => seq !== rest.head);
+	if (stale.length > 0) {
+		const seq = Math.min(...stale.map(([, s]) => s)) + 1;
+		failures.push({ check: "stale", room, seq, message: `head ${rest.head} in the history, gateways answered ${JSON.stringify(rest.heads)}` });
+	}
+	const homes = [...new Set(Object.values(rest.homes))];
+	if (homes.length !== 1) {
+		failures.push({ check: "home", room, message: `gateways name different homes: ${JSON.stringify(rest.homes)}` });
+	} else if (rest.migrateToHomeStatus !== 409) {
 		failures.push({
 			check: "home",
 			room,
-			message: `the room names home ${[...homes][0]}, a migration there answered ${rest.migrateToHomeStatus} (not 409 already_there)`,
+			message: `the room names home ${homes[0]}, a migration there answered ${rest.migrateToHomeStatus} (not 409 already_there)`,
 		});
 	}
 }

@@ -8,6 +8,7 @@ import { call } from "./admin.ts";
 import type { Failure } from "./checker.ts";
 import type { ChaosClient } from "./clients/client.ts";
 import type { SdkClient } from "./clients/sdk-client.ts";
+import type { LogWatch } from "./log-watch.ts";
 import { chance, int, pick, type Random } from "./prng.ts";
 import type { RecoveryClock, Timed } from "./recovery.ts";
 import { FaultKind, type ScheduledKind } from "./schedule.ts";
@@ -42,6 +43,8 @@ export interface FaultContext {
 	sdkClients(): SdkClient[];
 	clock: RecoveryClock;
 	auditorToken: string;
+	/** The room host's migration log lines, across its restarts. */
+	logs: LogWatch;
 	/** Runs `task` in the background; the run waits for it before quiescence. */
 	background(task: Promise<unknown>, what: string): void;
 	/** ms since the run started. */
@@ -122,11 +125,8 @@ export class Injector {
 			() => 0,
 		);
 		if (delayMs === null) {
-			await cluster
-				.waitForLog((l) => l.event === "migrate_copied" && l.room === room && Number(l.ts) >= since - 1_000, COPIED_TIMEOUT_MS, "migrate_copied")
-				.catch(() => {
-					rec.note = "no migrate_copied line before the kill";
-				});
+			const copied = await this.ctx.logs.waitFor((l) => l.event === "migrate_copied" && l.room === room, since, COPIED_TIMEOUT_MS);
+			if (copied === null) rec.note = "no migrate_copied line before the kill";
 		} else {
 			await new Promise((r) => setTimeout(r, delayMs));
 		}
@@ -135,16 +135,13 @@ export class Injector {
 		const status = await migrating;
 		rec.detail.answer = status;
 		this.ctx.background(
-			cluster
-				.waitForLog((l) => (l.event === "migrate_rolled_back" || l.event === "migrate_rolled_forward") && l.room === room, RECOVERED_TIMEOUT_MS, "recovery")
-				.then(
-					(l) => {
-						rec.detail.recovered = l.event;
-					},
-					() => {
-						rec.detail.recovered = status === 200 ? "completed before the kill" : "no recovery line (not started, or a later restart)";
-					},
-				),
+			this.ctx.logs
+				.waitFor((l) => (l.event === "migrate_rolled_back" || l.event === "migrate_rolled_forward") && l.room === room, since, RECOVERED_TIMEOUT_MS)
+				.then((l) => {
+					if (l !== null) rec.detail.recovered = l.event;
+					else if (status === 200) rec.detail.recovered = "completed before the kill";
+					else rec.detail.recovered = delayMs === null ? `no recovery line within ${RECOVERED_TIMEOUT_MS} ms` : "none seen (killed before the copy began?)";
+				}),
 			"crash-migration recovery line",
 		);
 	}

@@ -14,6 +14,7 @@ import { check, type Failure, type RoomAtRest } from "./checker.ts";
 import { RawClient } from "./clients/raw-client.ts";
 import type { SdkClient } from "./clients/sdk-client.ts";
 import { type FaultRecord, Injector } from "./faults.ts";
+import { LogWatch } from "./log-watch.ts";
 import { type ChaosOptions, MIX, RESUME_WINDOW_MS, ROOMS_VARS, SERVER_VARS } from "./options.ts";
 import { Population } from "./population.ts";
 import { chance, int, stream } from "./prng.ts";
@@ -34,6 +35,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 	const runStart = Date.now();
 	const log = opts.log;
 	const scanner = new SecretScanner({ "the admin token": TEST_ADMIN_TOKEN, "the JWT secret": TEST_SECRET });
+	const logs = new LogWatch(new Set(["migrate_start", "migrate_copied", "migrate_rolled_back", "migrate_rolled_forward"]), "rooms");
 	const faultLog: FaultRecord[] = [];
 	const tokenVia = { inBand: 0, unauthorized: 0, authOk: 0 };
 	const background = new Set<Promise<unknown>>();
@@ -64,7 +66,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
 	try {
 		log(`chaos: seed=${opts.seed} faults=${opts.faults} minutes=${opts.minutes} rooms=${opts.rooms} clients=${opts.clients}; starting the cluster`);
-		cluster = await RegionCluster.start({ vars: SERVER_VARS, roomsVars: ROOMS_VARS, onOutput: (label, text) => scanner.feed(label, text) });
+		cluster = await RegionCluster.start({
+			vars: SERVER_VARS,
+			roomsVars: ROOMS_VARS,
+			onOutput: (label, text) => {
+				scanner.feed(label, text);
+				logs.feed(label, text);
+			},
+		});
 		const live = cluster;
 		const auditorToken = await mintToken("chaos-auditor", ["*"], { ttl: 4 * 3600 });
 		scanner.addToken(auditorToken, "the auditor");
@@ -104,6 +113,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 			sdkClients: () => population.sdkActive(),
 			clock,
 			auditorToken,
+			logs,
 			background: track,
 			elapsed,
 			offlineMs: MIX.offlineMs,
@@ -257,9 +267,12 @@ async function roomAtRest(cluster: RegionCluster, room: string, token: string, p
 		return presence.join("\n") === expected().join("\n");
 	}, PRESENCE_TIMEOUT_MS);
 	const homes: Record<string, string> = {};
+	const heads: Record<string, number> = {};
 	for (const region of CLUSTER_REGIONS) {
 		const answer = await call(cluster, "GET", `/v1/rooms/${room}`, { token, via: region });
-		homes[region] = String((answer.body as { home?: unknown }).home);
+		const body = answer.body as { home?: unknown; seq?: unknown };
+		homes[region] = String(body.home);
+		heads[region] = Number(body.seq);
 	}
 	const history = await fetchHistory(cluster.gateway(CLUSTER_REGIONS[0]).url, room, token, MAX_HISTORY_PAGES);
 	// Last (it would move the room if the anchor disagreed): the anchor must call the named home current.
@@ -271,6 +284,7 @@ async function roomAtRest(cluster: RegionCluster, room: string, token: string, p
 		presence,
 		expectedPresence: expected(),
 		homes,
+		heads,
 		migrateToHomeStatus: probe.status,
 	};
 }

@@ -41,6 +41,7 @@ function cleanRun(): { input: CheckInput; alice: ClientRecord; bob: ClientRecord
 		presence: ["alice", "bob"],
 		expectedPresence: ["alice", "bob"],
 		homes: { wnam: "weur", weur: "weur", apac: "weur" },
+		heads: { wnam: 3, weur: 3, apac: 3 },
 		migrateToHomeStatus: 409,
 	};
 	const input: CheckInput = { rooms: new Map([[ROOM, rest]]), records: [alice, bob], activeAtEnd: new Set(["alice", "bob"]), resumeWindowMs: WINDOW_MS };
@@ -164,7 +165,7 @@ describe("chaos checker", () => {
 		expect(failuresOf({ ...input, activeAtEnd: active })).toEqual([]);
 	});
 
-	it("presence at rest other than the connected subs; gateways or the anchor disagreeing on the home", () => {
+	it("presence at rest other than the connected subs; gateways or the anchor disagreeing on the home or the head", () => {
 		const presence = cleanRun();
 		presence.rest.presence = ["alice", "bob", "ghost"];
 		expect(failuresOf(presence.input)).toEqual([{ check: "presence" }]);
@@ -172,6 +173,10 @@ describe("chaos checker", () => {
 		const homes = cleanRun();
 		homes.rest.homes.apac = "apac";
 		expect(failuresOf(homes.input)).toEqual([{ check: "home" }]);
+
+		const stale = cleanRun();
+		stale.rest.heads.weur = 2;
+		expect(failuresOf(stale.input)).toEqual([{ check: "stale", seq: 3 }]);
 
 		const anchor = cleanRun();
 		anchor.rest.migrateToHomeStatus = 200;
