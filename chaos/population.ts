@@ -40,6 +40,8 @@ export class Population {
 	longTokens = false;
 	rawCount = 0;
 	readOnlyCount = 0;
+	/** Calls of the short-lived clients' token functions (first tokens included). */
+	shortTokensFetched = 0;
 
 	private constructor(
 		private readonly seed: number,
@@ -165,7 +167,11 @@ export class Population {
 			readOnly: slot.readOnly,
 			endpoints: slot.endpoints,
 			after,
-			token: () => this.mint(slot.sub, slot.room, label, slot.rotating && !this.longTokens ? int(slot.ttl, ...MIX.tokenTtlSeconds) : LONG_TTL_SECONDS),
+			token: () => {
+				const short = slot.rotating && !this.longTokens;
+				if (short) this.shortTokensFetched++;
+				return this.mint(slot.sub, slot.room, label, short ? int(slot.ttl, ...MIX.tokenTtlSeconds) : LONG_TTL_SECONDS);
+			},
 			random: stream(this.seed, `pub-${label}`),
 			meanGapMs: slot.meanGapMs,
 			events: this.events,

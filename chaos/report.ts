@@ -15,7 +15,7 @@ export interface ChaosReport {
 	/** Time spent injecting faults (the loop), and at quiescence. */
 	injectMs: number;
 	quiesceMs: number;
-	faults: { total: number; byKind: Record<string, number>; tokenVia: { inBand: number; unauthorized: number; authOk: number } };
+	faults: { total: number; byKind: Record<string, number>; tokenVia: { inBand: number; unauthorized: number; authOk: number; fetched: number } };
 	totals: CheckTotals;
 	recovery: {
 		n: number;
@@ -64,7 +64,7 @@ export function summaryLine(r: ChaosReport): string {
 	const rec = r.recovery;
 	return [
 		`chaos ${r.ok ? "PASS" : "FAIL"} seed=${r.seed}`,
-		`faults=${r.faults.total} (${kinds}; token in-band=${r.faults.tokenVia.inBand} 4001=${r.faults.tokenVia.unauthorized})`,
+		`faults=${r.faults.total} (${kinds}; token in-band=${r.faults.tokenVia.inBand} 4001=${r.faults.tokenVia.unauthorized} fetched=${r.faults.tokenVia.fetched})`,
 		`publishes=${t.publishes} acked=${t.acked} deliveries=${t.deliveries}`,
 		`lost=${t.lost} duplicated=${t.duplicated} out-of-order=${t.outOfOrder}`,
 		`reconnects=${t.reconnects}`,

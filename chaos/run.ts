@@ -204,7 +204,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 		durationMs: elapsed(),
 		injectMs,
 		quiesceMs,
-		faults: { total: faultLog.length, byKind, tokenVia },
+		faults: { total: faultLog.length, byKind, tokenVia: { ...tokenVia, fetched: pop?.shortTokensFetched ?? 0 } },
 		totals: result.totals,
 		recovery: recoveryFigures(faultLog, clock?.slow ?? 0),
 		heads,
