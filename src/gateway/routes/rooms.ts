@@ -53,7 +53,9 @@ rooms.get("/v1/rooms/:room/ws", async (c) => {
 		return refuseUpgrade(ErrorCode.BadRequest, { subprotocol, room });
 	}
 	const resumeToken = url.searchParams.get(QueryParam.Resume);
-	const homeHint = regionParam ?? c.get("region");
+	// The anchor decides the home (the first request to reach it wins); the room is told that
+	// home, never this request's own hint, so that the two cannot disagree.
+	const { stub, target } = await resolveRoom(gatewayBindings(c.env), room, regionParam ?? c.get("region"));
 	const info: ConnectInfo = {
 		room,
 		sub: auth.claims.sub,
@@ -64,14 +66,13 @@ rooms.get("/v1/rooms/:room/ws", async (c) => {
 		after,
 		region: c.get("region"),
 		requestId: c.get("requestId"),
-		homeHint,
+		homeHint: target.home,
 		subprotocol,
 		claims: { ...auth.claims },
 	};
 	const forwarded = new Request("https://room.internal/connect", {
 		headers: { Upgrade: "websocket", [CONNECT_HEADER]: encodeConnectInfo(info) },
 	});
-	const { stub } = await resolveRoom(gatewayBindings(c.env), room, homeHint);
 	const response = await stub.fetch(forwarded);
 	if (response.status === 101 && response.webSocket) return response;
 	// The room refused (ban, full, …): turn its JSON error into a completed-and-closed upgrade.
@@ -137,8 +138,8 @@ rooms.post("/v1/rooms/:room/messages", async (c) => {
 	const { data, id } = body as { data?: unknown; id?: unknown };
 	if (data === undefined) return errorResponse(ErrorCode.BadRequest, "the body needs data");
 	if (id !== undefined && !isValidClientId(id)) return errorResponse(ErrorCode.BadRequest, "id must be a string of 1-64 characters");
-	const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
-	const result = await stub.publish(room, auth.claims.sub, id ?? null, data, c.get("region"));
+	const { stub, target } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
+	const result = await stub.publish(room, auth.claims.sub, id ?? null, data, target.home);
 	if (!result.ok) return publishRefusal(result);
 	return c.json({ seq: result.seq }, 200, { "X-Baton-Dup": String(result.dup) });
 });

@@ -46,6 +46,8 @@ export interface ClusterOptions {
 	roomsVars?: Record<string, string>;
 	/** Regions to start a gateway for (default all three). */
 	regions?: readonly ClusterRegion[];
+	/** Sees every chunk of every process's output, untrimmed (e.g. to scan it all for secrets). */
+	onOutput?: (label: string, text: string) => void;
 }
 
 export interface Endpoint {
@@ -86,6 +88,7 @@ export class RegionCluster {
 		private readonly vars: Record<string, string>,
 		roomsVars: Record<string, string>,
 		roomsPort: number,
+		private readonly onOutput?: (label: string, text: string) => void,
 	) {
 		this.roomsVars = roomsVars;
 		this.rooms = this.newProcess("rooms", roomsPort);
@@ -98,7 +101,7 @@ export class RegionCluster {
 		const baseDir = mkdtempSync(join(tmpdir(), "baton-cluster-"));
 		const suffix = `-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 		const vars = { BATON_JWT_SECRET: TEST_SECRET, BATON_ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...opts.vars };
-		const cluster = new RegionCluster(script, baseDir, suffix, vars, opts.roomsVars ?? {}, await freePort());
+		const cluster = new RegionCluster(script, baseDir, suffix, vars, opts.roomsVars ?? {}, await freePort(), opts.onOutput);
 		try {
 			// All at once: a gateway that is up before the rooms process retries its warm-up request.
 			await Promise.all([cluster.launchRooms(), ...(opts.regions ?? CLUSTER_REGIONS).map(async (region) => cluster.startGateway(region, await freePort()))]);
@@ -115,7 +118,15 @@ export class RegionCluster {
 
 	/** A wrangler process of this cluster: its own dev registry, output trimmed to OUTPUT_KEEP_CHARS. */
 	private newProcess(label: string, port: number): WranglerProcess {
-		return new WranglerProcess(label, port, wranglerEnv({ WRANGLER_REGISTRY_PATH: join(this.baseDir, "registry") }), OUTPUT_KEEP_CHARS);
+		const onOutput = this.onOutput;
+		return new WranglerProcess(
+			label,
+			port,
+			wranglerEnv({ WRANGLER_REGISTRY_PATH: join(this.baseDir, "registry") }),
+			OUTPUT_KEEP_CHARS,
+			ROOT,
+			onOutput === undefined ? undefined : (text) => onOutput(label, text),
+		);
 	}
 
 	private async launchRooms(): Promise<void> {

@@ -66,6 +66,8 @@ export class WranglerProcess {
 		private readonly outputKeepChars = Number.POSITIVE_INFINITY,
 		/** The directory wrangler runs in (its wrangler.toml and node_modules): the project root unless an app of its own. */
 		private readonly cwd = ROOT,
+		/** Sees every chunk of output as it arrives (the kept `output` is trimmed; this is not). */
+		private readonly onOutput?: (text: string) => void,
 	) {}
 
 	get url(): string {
@@ -107,6 +109,7 @@ export class WranglerProcess {
 		let buffered = "";
 		const onData = (chunk: Buffer) => {
 			const text = chunk.toString();
+			this.onOutput?.(text);
 			this.output += text;
 			if (this.output.length > this.outputKeepChars) this.output = this.output.slice(-this.outputKeepChars);
 			buffered += text;

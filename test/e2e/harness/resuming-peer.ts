@@ -17,7 +17,7 @@
  */
 import WebSocket from "ws";
 import { CloseCode, closeReaction, parseCloseReason } from "../../../protocol/close-codes.ts";
-import { type AckFrame, type MessageFrame, parseServerFrame, type ServerFrame, type WelcomeFrame } from "../../../protocol/messages.ts";
+import { type AckFrame, type MessageFrame, PING, parseServerFrame, type ServerFrame, type WelcomeFrame } from "../../../protocol/messages.ts";
 
 export type PeerMode = "auto" | "manual";
 export type PeerState = "idle" | "connecting" | "open" | "down" | "stopped";
@@ -42,6 +42,8 @@ export interface ResumingPeerOptions {
 	maxRetryInMs?: number;
 	/** Pending publishes refused with `rate_limited`/`room_moving` are re-sent after this. */
 	refusedRetryMs?: number;
+	/** Sends the literal `ping` this often while open, as the SDK does (default: never). */
+	pingEveryMs?: number;
 }
 
 /** One connection of the peer, from its connect to its close. */
@@ -111,6 +113,7 @@ export class ResumingPeer {
 	private readonly reconnectDeadlineMs: number;
 	private readonly maxRetryInMs: number;
 	private readonly refusedRetryMs: number;
+	private readonly pingEveryMs: number | undefined;
 	private ws: WebSocket | null = null;
 	private current: PeerConnection | null = null;
 	private session: string | null = null;
@@ -140,6 +143,7 @@ export class ResumingPeer {
 		this.reconnectDeadlineMs = opts.reconnectDeadlineMs ?? DEFAULTS.reconnectDeadlineMs;
 		this.maxRetryInMs = opts.maxRetryInMs ?? DEFAULTS.maxRetryInMs;
 		this.refusedRetryMs = opts.refusedRetryMs ?? DEFAULTS.refusedRetryMs;
+		this.pingEveryMs = opts.pingEveryMs;
 	}
 
 	/** Creates a peer and waits for its first `welcome`. */
@@ -532,6 +536,17 @@ export class ResumingPeer {
 		this.replay = welcome.replayed > 0 ? { left: welcome.replayed, end: welcome.seq, gap: welcome.gap, first: true } : null;
 		// Re-send everything unacked, in first-publish order, with the same ids.
 		for (const p of this.pending.values()) this.sendPublish(p);
+		if (this.pingEveryMs !== undefined) this.keepPinging(conn, this.pingEveryMs);
+	}
+
+	/** `ping` every `everyMs` while `conn` is the open connection (the runtime answers `pong`). */
+	private keepPinging(conn: PeerConnection, everyMs: number): void {
+		this.timer(() => {
+			const ws = this.ws;
+			if (this.current !== conn || ws === null || ws.readyState !== WebSocket.OPEN) return;
+			ws.send(PING);
+			this.keepPinging(conn, everyMs);
+		}, everyMs);
 	}
 
 	private endReplayEarly(conn: PeerConnection, type: string): void {
