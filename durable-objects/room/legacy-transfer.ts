@@ -22,7 +22,8 @@ export const LEGACY_TABLE_NAMES = Object.keys(LEGACY_TABLES) as LegacyTable[];
 const COLUMNS: Record<LegacyTable, readonly string[]> = {
 	messages: ["seq", "id", "sender", "data", "ts"],
 	dedupe: ["session", "id", "seq", "ts"],
-	sessions: ["id", "sub", "name", "expires_at"],
+	// `secret` (the resume secret) was added after: sent last, so a row without it still reads.
+	sessions: ["id", "sub", "name", "expires_at", "secret"],
 	presence: ["sub", "name", "joined_at", "leave_at"],
 	bans: ["sub", "until"],
 	keys: ["name", "value"],
@@ -62,10 +63,13 @@ function normalize(value: SqlStorageValue | undefined): string | number | null {
 
 /** Writes one page into `table` (replacing rows with the same key: imports may be retried). */
 export function importLegacyPage(sql: SqlStorage, table: LegacyTable, rows: readonly LegacyRow[]): void {
-	const cols = COLUMNS[table];
-	const placeholders = cols.map(() => "?").join(", ");
+	const all = COLUMNS[table];
 	for (const row of rows) {
-		if (row.length !== cols.length) throw new Error(`bad ${table} row width`);
-		sql.exec(`INSERT OR REPLACE INTO ${LEGACY_TABLES[table]} (${cols.join(", ")}) VALUES (${placeholders})`, ...row);
+		// A previous version's row may lack the trailing columns added since (sessions: `secret`);
+		// an importer of that version refuses the wider row, which fails that migration before its
+		// flip (the room keeps serving) rather than dropping the secret.
+		const cols = row.length === all.length ? all : table === "sessions" && row.length === all.length - 1 ? all.slice(0, -1) : null;
+		if (cols === null) throw new Error(`bad ${table} row width`);
+		sql.exec(`INSERT OR REPLACE INTO ${LEGACY_TABLES[table]} (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`, ...row);
 	}
 }
