@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- --quick]`: the comparison suite (bench/run.ts: baton vs bare vs partyserver)
- * then the multi-region figures (bench/migration.ts), each in its own process with the same flags.
+ * `npm run bench [-- --quick]`: the comparison suite (bench/run.ts: baton vs bare vs partyserver,
+ * one table, migration and presence included) then the anchor routing overhead
+ * (bench/migration.ts), each in its own process with the same flags.
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";

@@ -41,6 +41,16 @@ export class BenchSocket {
 		});
 	}
 
+	/**
+	 * Calls `handler` with the code of the server's close frame and the time it arrived (the
+	 * socket turns CLOSING then; `ws` fires `close` only once TCP closes, which local workerd may
+	 * hold for seconds). `ws` exposes no event for the frame: this listens on its receiver.
+	 */
+	onCloseFrame(handler: (code: number, reason: string, at: number) => void): void {
+		const receiver = (this.ws as unknown as { _receiver?: { on(event: "conclude", f: (code: number, reason: Buffer) => void): void } })._receiver;
+		receiver?.on("conclude", (code, reason) => handler(code, reason.toString(), now()));
+	}
+
 	get isOpen(): boolean {
 		return this.ws.readyState === WebSocket.OPEN;
 	}
@@ -117,6 +127,8 @@ export function openSocket(spec: OpenSpec, onText?: (text: string, at: number) =
 
 export interface OpenManyResult {
 	sockets: BenchSocket[];
+	/** The index (argument of `spec`) of each socket in `sockets`. */
+	indexes: number[];
 	handshakeMs: number[];
 	/** Sockets that failed to open, and the first few reasons. */
 	failures: number;
@@ -126,10 +138,20 @@ export interface OpenManyResult {
 	timedOut: boolean;
 }
 
-/** Opens `count` sockets with at most `concurrency` handshakes in flight, until `deadlineMs`. */
-export async function openMany(count: number, concurrency: number, deadlineMs: number, spec: (i: number) => OpenSpec): Promise<OpenManyResult> {
+/**
+ * Opens `count` sockets with at most `concurrency` handshakes in flight, until `deadlineMs`.
+ * `onText`, when given, sees every frame after each socket's handshake from the moment it opens.
+ */
+export async function openMany(
+	count: number,
+	concurrency: number,
+	deadlineMs: number,
+	spec: (i: number) => OpenSpec,
+	onText?: (text: string, at: number) => void,
+): Promise<OpenManyResult> {
 	const started = now();
 	const sockets: BenchSocket[] = [];
+	const indexes: number[] = [];
 	const handshakeMs: number[] = [];
 	const failureSamples: string[] = [];
 	let failures = 0;
@@ -143,8 +165,9 @@ export async function openMany(count: number, concurrency: number, deadlineMs: n
 			}
 			const i = next++;
 			try {
-				const opened = await openSocket(spec(i));
+				const opened = await openSocket(spec(i), onText);
 				sockets.push(opened.socket);
+				indexes.push(i);
 				handshakeMs.push(opened.handshakeMs);
 			} catch (err) {
 				failures++;
@@ -153,7 +176,7 @@ export async function openMany(count: number, concurrency: number, deadlineMs: n
 		}
 	};
 	await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
-	return { sockets, handshakeMs, failures, failureSamples, elapsedMs: now() - started, timedOut };
+	return { sockets, indexes, handshakeMs, failures, failureSamples, elapsedMs: now() - started, timedOut };
 }
 
 /** Closes every socket, a bounded batch at a time. */

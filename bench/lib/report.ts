@@ -10,18 +10,23 @@ import type { EchoRounds } from "../workloads/echo.ts";
 import type { FanoutResult, FanoutRounds } from "../workloads/fanout.ts";
 import type { HeartbeatResult } from "../workloads/heartbeat.ts";
 import type { IdleResult } from "../workloads/idle.ts";
-import type { FanoutProfile } from "../workloads/profile.ts";
+import type { MigrationResult } from "../workloads/migration.ts";
+import type { PresenceResult } from "../workloads/presence.ts";
+import type { ConnectProfile, FanoutProfile } from "../workloads/profile.ts";
 import type { ReplayResult } from "../workloads/replay.ts";
 import type { CostModel } from "./cost.ts";
 import type { Mode } from "./sizes.ts";
-import { ratio } from "./stats.ts";
+import { ratio, round } from "./stats.ts";
 import type { TargetName } from "./targets.ts";
 
 export interface TargetResults {
 	connect?: ConnectResult;
 	memory?: MemoryResult;
 	fanout?: FanoutRounds & { persistedSeq?: number };
+	/** State on disk (bare: its `persist` variant, the persisting floor). */
+	fanoutDisk?: FanoutRounds & { persistedSeq?: number };
 	echo?: EchoRounds;
+	presence?: PresenceResult;
 }
 
 export interface Bar {
@@ -50,22 +55,20 @@ export interface BenchResults {
 	};
 	targets: Partial<Record<TargetName, TargetResults>>;
 	baton: {
-		/**
-		 * Diagnostic: workloads 1 and 4 on a second, fresh baton process with every socket sharing
-		 * one sub, so no presence fan-out on join: what a connection costs without it.
-		 */
-		oneSub?: { connect: ConnectResult; memory: MemoryResult };
 		replay?: ReplayResult;
+		migration?: MigrationResult;
 		drain?: DrainResult;
 		heartbeat?: HeartbeatResult;
 		idle?: IdleResult;
 	};
 	/**
-	 * Diagnostic: workloads 1 and 4 on a second, fresh bare process, `presence` variant: the floor
-	 * plus the frames baton sends on connect with distinct users (a welcome-sized first frame, a
-	 * join to every other socket). baton ÷ this is baton's cost beyond that presence traffic.
+	 * Diagnostic: workloads 1 and 4 on a second, fresh bare process, `welcome` variant: the floor
+	 * plus one welcome-sized first frame per connection. baton ÷ this is what baton keeps per
+	 * connection beyond the runtime's cost of a frame sent on it.
 	 */
-	barePresence?: { connect: ConnectResult; memory: MemoryResult };
+	bareWelcome?: { connect: ConnectResult; memory: MemoryResult };
+	/** `--profile` only: a connect burst of baton (on baton-hb, whose inspector is attached). */
+	connectProfile?: ConnectProfile;
 	cost?: CostModel;
 	/** Fan-out on the bare target plus one of baton's costs (bench/targets/bare/worker.ts). */
 	ablations?: Partial<Record<"persist" | "attach", FanoutResult>>;
@@ -74,38 +77,74 @@ export interface BenchResults {
 	bars: Bar[];
 }
 
-/** The project's performance bars (bench/README.md). */
+/** Frames per connect counts as flat when the largest room's figure is within this of the smallest's. */
+const FLAT_TOLERANCE = 0.1;
+
+/** The performance bars of issue 13 (bench/README.md), each as baton ÷ its reference. */
 export function evaluateBars(r: BenchResults): Bar[] {
 	const b = r.targets.baton;
 	const bare = r.targets.bare;
 	const party = r.targets.partyserver;
 	const check = (value: number, ok: (v: number) => boolean) => (Number.isFinite(value) ? ok(value) : null);
+	const cpu = ratio(b?.connect?.workerdCpuMsPerConnection, bare?.connect?.workerdCpuMsPerConnection);
+	const cps = ratio(b?.connect?.connectionsPerSec, bare?.connect?.connectionsPerSec);
 	const dpsBare = ratio(b?.fanout?.deliveriesPerSec, bare?.fanout?.deliveriesPerSec);
+	const dpsDisk = ratio(b?.fanoutDisk?.deliveriesPerSec, bare?.fanoutDisk?.deliveriesPerSec);
 	const dpsParty = ratio(b?.fanout?.deliveriesPerSec, party?.fanout?.deliveriesPerSec);
-	const p99 = ratio(b?.fanout?.latencyMs.p99, bare?.fanout?.latencyMs.p99);
 	const mem = ratio(b?.memory?.bytesPerConnection, bare?.memory?.bytesPerConnection);
-	const memOneSub = ratio(r.baton.oneSub?.memory.bytesPerConnection, bare?.memory?.bytesPerConnection);
-	const memPresence = ratio(b?.memory?.bytesPerConnection, r.barePresence?.memory.bytesPerConnection);
-	const memNotes = [
-		...(r.baton.oneSub === undefined ? [] : [`diagnostic, one shared sub (no presence fan-out on join): ${fmt(memOneSub, 2)}× bare`]),
-		...(r.barePresence === undefined ? [] : [`baton ÷ bare + the same presence traffic (welcome + join per user): ${fmt(memPresence, 2)}×`]),
-	];
+	const memWelcome = ratio(b?.memory?.bytesPerConnection, r.bareWelcome?.memory.bytesPerConnection);
 	const persisted = b?.fanout?.persistedSeq !== undefined && b.fanout.persistedSeq >= b.fanout.messages;
+	const persistedDisk = b?.fanoutDisk?.persistedSeq !== undefined && b.fanoutDisk.persistedSeq >= b.fanoutDisk.messages;
+	const m = r.baton.migration;
+	const downtime = m === undefined || m.failures > 0 ? Number.NaN : m.downtimeMs;
+	// The first stage is event mode (up to PRESENCE_EVENTS_MAX): the bar is over the count-mode stages after it.
+	const stages = (b?.presence?.stages ?? []).slice(1);
+	const [small, large] = [stages[0], stages[stages.length - 1]];
+	const flat = small === undefined || large === undefined || stages.length < 2 ? Number.NaN : round(large.framesPerConnect - small.framesPerConnect, 3);
+	const rounds = (f: FanoutRounds | undefined) =>
+		f === undefined ? "" : ` (median of ${f.rounds.length} rounds: ${f.rounds.map((x) => fmt(x.deliveriesPerSec)).join(", ")})`;
 	return [
+		{ name: `connect CPU per connection vs bare, ${fmt(b?.connect?.subs, 0)} distinct users`, value: cpu, limit: "≤ 2.0", met: check(cpu, (v) => v <= 2) },
+		{ name: "connections/s vs bare", value: cps, limit: "≥ 0.6", met: check(cps, (v) => v >= 0.6) },
 		{
-			name: "fan-out deliveries/s vs bare (baton persisting every message)",
+			name: "fan-out deliveries/s vs bare, state on tmpfs (baton persisting every message)",
 			value: dpsBare,
-			limit: "≥ 0.8",
-			met: check(dpsBare, (v) => v >= 0.8 && persisted),
+			limit: "≥ 0.95",
+			met: check(dpsBare, (v) => v >= 0.95 && persisted),
+			note: `baton${rounds(b?.fanout)}; bare${rounds(bare?.fanout)}`,
 		},
-		{ name: "fan-out deliveries/s vs partyserver", value: dpsParty, limit: "≥ 1.0", met: check(dpsParty, (v) => v >= 1.0 && persisted) },
-		{ name: "fan-out p99 latency vs bare", value: p99, limit: "≤ 1.5", met: check(p99, (v) => v <= 1.5) },
 		{
-			name: "idle memory per connection vs bare",
+			name: "fan-out deliveries/s vs the persisting bare (one SQLite insert per message), state on disk",
+			value: dpsDisk,
+			limit: "≥ 0.9",
+			met: check(dpsDisk, (v) => v >= 0.9 && persistedDisk),
+			note: `baton${rounds(b?.fanoutDisk)}; bare+persist${rounds(bare?.fanoutDisk)}`,
+		},
+		{ name: "fan-out deliveries/s vs partyserver (tmpfs)", value: dpsParty, limit: "≥ 1.0", met: check(dpsParty, (v) => v >= 1.0 && persisted) },
+		{
+			name: "idle memory per connection vs bare, distinct users",
 			value: mem,
 			limit: "≤ 1.2",
 			met: check(mem, (v) => v <= 1.2),
-			...(memNotes.length === 0 ? {} : { note: memNotes.join("; ") }),
+			...(r.bareWelcome === undefined ? {} : { note: `baton ÷ bare + a welcome-sized first frame (fresh process): ${fmt(memWelcome, 2)}×` }),
+		},
+		{
+			name: `migration of ${fmt(m?.clients, 0)} clients: first 4010 → last welcome, ms`,
+			value: downtime,
+			limit: "< 1500",
+			met: check(downtime, (v) => v < 1500),
+			...(m === undefined
+				? {}
+				: {
+						note: `each client's gap p50 ${fmt(m.gapMs.p50, 0)} / p99 ${fmt(m.gapMs.p99, 0)} / max ${fmt(m.gapMs.max, 0)} ms; ${m.resumed}/${m.clients} resumed with nothing to replay`,
+					}),
+		},
+		{
+			name: `frames sent per connect (not presence_count), ${fmt(large?.subs, 0)} subs − ${fmt(small?.subs, 0)} subs`,
+			value: flat,
+			limit: `flat (|Δ| ≤ ${FLAT_TOLERANCE})`,
+			met: check(flat, (v) => Math.abs(v) <= FLAT_TOLERANCE),
+			note: stages.map((x) => `${fmt(x.subs, 0)} subs: ${fmt(x.framesPerConnect, 3)}`).join(", "),
 		},
 	];
 }
@@ -133,61 +172,89 @@ function pad(cells: string[], widths: number[]): string {
 	return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
 }
 
+type Column = "baton" | "bare" | "partyserver";
+
 type Row = {
 	label: string;
-	get: (t: TargetResults) => number | undefined;
+	/** The figure of each column, from the results (undefined: not measured for that column). */
+	get: (r: BenchResults, column: Column) => number | undefined;
 	digits?: number;
-	/**
-	 * A diagnostic row: `oneSub`, baton's column is the one-sub process's figure; `barePresence`,
-	 * bare's column is the bare + presence-traffic process's figure (`get` on that).
-	 */
-	diag?: "oneSub" | "barePresence";
 };
 
+/** A row read from each target's own results. */
+const per = (label: string, get: (t: TargetResults) => number | undefined, digits?: number): Row => ({
+	label,
+	get: (r, c) => {
+		const t = r.targets[c];
+		return t === undefined ? undefined : get(t);
+	},
+	...(digits === undefined ? {} : { digits }),
+});
+
+/** A row measured on baton only. */
+const batonOnly = (label: string, get: (r: BenchResults) => number | undefined, digits?: number): Row => ({
+	label,
+	get: (r, c) => (c === "baton" ? get(r) : undefined),
+	...(digits === undefined ? {} : { digits }),
+});
+
+/** The stage of the presence workload at index `i` (negative: from the end). */
+const stageOf = (t: TargetResults, i: number) => t.presence?.stages.at(i);
+
 const ROWS: Row[] = [
-	{ label: "connect: connections/s", get: (t) => t.connect?.connectionsPerSec },
-	{ label: "connect: handshake p50 ms", get: (t) => t.connect?.handshakeMs.p50, digits: 2 },
-	{ label: "connect: handshake p99 ms", get: (t) => t.connect?.handshakeMs.p99, digits: 2 },
-	{ label: "connect: workerd CPU ms/conn", get: (t) => t.connect?.workerdCpuMsPerConnection, digits: 2 },
-	{ label: "fan-out: deliveries/s", get: (t) => t.fanout?.deliveriesPerSec },
-	{ label: "fan-out: latency p50 ms", get: (t) => t.fanout?.latencyMs.p50, digits: 2 },
-	{ label: "fan-out: latency p99 ms", get: (t) => t.fanout?.latencyMs.p99, digits: 2 },
-	{ label: "fan-out: workerd CPU µs/delivery", get: (t) => t.fanout?.workerdCpuUsPerDelivery, digits: 2 },
-	{ label: "fan-out: client CPU share", get: (t) => t.fanout?.clientCpuShare, digits: 2 },
-	{ label: "echo: RTT p50 ms", get: (t) => t.echo?.rttMs.p50, digits: 2 },
-	{ label: "echo: RTT p99 ms", get: (t) => t.echo?.rttMs.p99, digits: 2 },
-	{ label: "memory: bytes/connection", get: (t) => t.memory?.bytesPerConnection, digits: 0 },
-	{ label: "memory: bytes/conn, hibernated", get: (t) => t.memory?.bytesPerConnectionHibernated, digits: 0 },
-	{ label: "[diag] one sub: connections/s", get: (t) => t.connect?.connectionsPerSec, diag: "oneSub" },
-	{ label: "[diag] one sub: CPU ms/conn", get: (t) => t.connect?.workerdCpuMsPerConnection, digits: 2, diag: "oneSub" },
-	{ label: "[diag] one sub: bytes/connection", get: (t) => t.memory?.bytesPerConnection, digits: 0, diag: "oneSub" },
-	{ label: "[diag] bare+presence: conn/s", get: (t) => t.connect?.connectionsPerSec, diag: "barePresence" },
-	{ label: "[diag] bare+presence: CPU ms/conn", get: (t) => t.connect?.workerdCpuMsPerConnection, digits: 2, diag: "barePresence" },
-	{ label: "[diag] bare+presence: bytes/conn", get: (t) => t.memory?.bytesPerConnection, digits: 0, diag: "barePresence" },
+	per("connect: connections/s", (t) => t.connect?.connectionsPerSec),
+	per("connect: handshake p50 ms", (t) => t.connect?.handshakeMs.p50, 2),
+	per("connect: handshake p99 ms", (t) => t.connect?.handshakeMs.p99, 2),
+	per("connect: workerd CPU ms/conn", (t) => t.connect?.workerdCpuMsPerConnection, 2),
+	per("fan-out tmpfs: deliveries/s", (t) => t.fanout?.deliveriesPerSec),
+	per("fan-out tmpfs: latency p50 ms", (t) => t.fanout?.latencyMs.p50, 2),
+	per("fan-out tmpfs: latency p99 ms", (t) => t.fanout?.latencyMs.p99, 2),
+	per("fan-out tmpfs: CPU µs/delivery", (t) => t.fanout?.workerdCpuUsPerDelivery, 2),
+	per("fan-out tmpfs: client CPU share", (t) => t.fanout?.clientCpuShare, 2),
+	per("fan-out disk: deliveries/s [1]", (t) => t.fanoutDisk?.deliveriesPerSec),
+	per("fan-out disk: latency p99 ms [1]", (t) => t.fanoutDisk?.latencyMs.p99, 2),
+	per("fan-out disk: CPU µs/delivery [1]", (t) => t.fanoutDisk?.workerdCpuUsPerDelivery, 2),
+	per("echo: RTT p50 ms", (t) => t.echo?.rttMs.p50, 2),
+	per("echo: RTT p99 ms", (t) => t.echo?.rttMs.p99, 2),
+	per("memory: bytes/connection", (t) => t.memory?.bytesPerConnection, 0),
+	per("memory: bytes/conn, hibernated", (t) => t.memory?.bytesPerConnectionHibernated, 0),
+	{
+		label: "memory: bytes/conn [2]",
+		get: (r, c) => (c === "baton" ? r.targets.baton?.memory?.bytesPerConnection : c === "bare" ? r.bareWelcome?.memory.bytesPerConnection : undefined),
+		digits: 0,
+	},
+	per("presence: conn/s, event-mode stage", (t) => stageOf(t, 0)?.connectionsPerSec),
+	per("presence: frames/connect, event-mode [3]", (t) => stageOf(t, 0)?.framesPerConnect, 3),
+	per("presence: conn/s, 2nd stage", (t) => stageOf(t, 1)?.connectionsPerSec),
+	per("presence: conn/s, last stage", (t) => stageOf(t, -1)?.connectionsPerSec),
+	per("presence: CPU ms/conn, last stage", (t) => stageOf(t, -1)?.workerdCpuMsPerConnection, 2),
+	per("presence: frames/connect, 2nd stage [3]", (t) => stageOf(t, 1)?.framesPerConnect, 3),
+	per("presence: frames/connect, last [3]", (t) => stageOf(t, -1)?.framesPerConnect, 3),
+	batonOnly("migration: first 4010 → last welcome ms", (r) => r.baton.migration?.downtimeMs, 0),
+	batonOnly("migration: gap p50 ms", (r) => r.baton.migration?.gapMs.p50, 0),
+	batonOnly("migration: gap p99 ms", (r) => r.baton.migration?.gapMs.p99, 0),
+	batonOnly("drain wave: drain → last welcome ms", (r) => r.baton.drain?.wave.lastWelcomeMs, 0),
+	batonOnly("drain wave: lateness p50 ms [4]", (r) => r.baton.drain?.wave.latenessMs.p50, 1),
+	batonOnly("drain wave: lateness p99 ms [4]", (r) => r.baton.drain?.wave.latenessMs.p99, 1),
+	batonOnly("drain wave: peak reconnects/s", (r) => r.baton.drain?.wave.peakDialsPerSec, 0),
 ];
 
 export function formatTable(r: BenchResults): string {
-	const b = r.targets.baton ?? {};
-	const bare = r.targets.bare ?? {};
-	const party = r.targets.partyserver ?? {};
-	const oneSub: TargetResults = r.baton.oneSub ?? {};
-	const presence: TargetResults = r.barePresence ?? {};
-	const widths = [34, 12, 12, 12, 10, 11];
+	const widths = [40, 12, 12, 12, 10, 11];
 	const lines = [pad(["workload", "baton", "bare", "partyserver", "baton/bare", "baton/party"], widths)];
 	lines.push("-".repeat(widths.reduce((a, w) => a + w + 2, 0)));
 	for (const row of ROWS) {
-		const [x, y, z] = [row.get(row.diag === "oneSub" ? oneSub : b), row.get(row.diag === "barePresence" ? presence : bare), row.get(party)];
+		const [x, y, z] = [row.get(r, "baton"), row.get(r, "bare"), row.get(r, "partyserver")];
 		if (x === undefined && y === undefined && z === undefined) continue;
 		lines.push(pad([row.label, fmt(x, row.digits), fmt(y, row.digits), fmt(z, row.digits), fmt(ratio(x, y), 2), fmt(ratio(x, z), 2)], widths));
 	}
-	if (r.baton.oneSub !== undefined) {
-		lines.push("[diag] one sub = baton with every socket one sub (no presence fan-out on join), on its own fresh process; bare/party: their usual run");
-	}
-	if (r.barePresence !== undefined) {
-		lines.push(
-			"[diag] bare+presence = bare + the same presence traffic (welcome + join per user), on its own fresh process, in the bare column; baton/party: their usual run",
-		);
-	}
+	const stages = r.targets.baton?.presence?.stages ?? [];
+	lines.push("[1] state on disk; the bare column is the persisting floor: bare + one SQLite insert per message, also on disk");
+	lines.push("[2] the bare column is bare + one welcome-sized first frame per connection, on its own fresh process");
+	lines.push(
+		`[3] frames any client received per connect (the joiner's welcome included, presence_count and pong not); stages end at ${stages.map((x) => x.subs).join(", ")} subs, the first in event mode (PRESENCE_EVENTS_MAX = 100)`,
+	);
+	lines.push("[4] a client's welcome − (its 1012 close frame + the retryIn it was given)");
 	return lines.join("\n");
 }
 
@@ -197,23 +264,29 @@ export function formatBaton(r: BenchResults): string {
 	const names = { persist: "bare + SQLite insert per message", attach: "bare + attachment read per send" } as const;
 	for (const [key, a] of Object.entries(r.ablations ?? {}) as Array<["persist" | "attach", FanoutResult]>) {
 		out.push(
-			`ablation, ${names[key]}: ${fmt(a.deliveriesPerSec)} deliveries/s (${fmt(ratio(a.deliveriesPerSec, floor?.deliveriesPerSec), 2)}× bare), p99 ${fmt(a.latencyMs.p99, 2)} ms, ${fmt(a.workerdCpuUsPerDelivery, 2)} µs CPU/delivery`,
+			`ablation (tmpfs), ${names[key]}: ${fmt(a.deliveriesPerSec)} deliveries/s (${fmt(ratio(a.deliveriesPerSec, floor?.deliveriesPerSec), 2)}× bare), p99 ${fmt(a.latencyMs.p99, 2)} ms, ${fmt(a.workerdCpuUsPerDelivery, 2)} µs CPU/delivery`,
 		);
 	}
-	const { oneSub, replay, drain, heartbeat, idle } = r.baton;
-	if (oneSub) {
-		const c = oneSub.connect;
-		const perConn = oneSub.memory.bytesPerConnection;
-		const batonPerConn = r.targets.baton?.memory?.bytesPerConnection;
+	const { replay, drain, heartbeat, idle, migration } = r.baton;
+	if (r.bareWelcome) {
+		const c = r.bareWelcome.connect;
+		const perConn = r.bareWelcome.memory.bytesPerConnection;
 		out.push(
-			`diagnostic, connect with one shared sub (no presence fan-out on join; fresh process): ${fmt(c.connectionsPerSec)} conn/s, handshake p50 ${fmt(c.handshakeMs.p50, 2)} / p99 ${fmt(c.handshakeMs.p99, 2)} ms, ${fmt(c.workerdCpuMsPerConnection, 2)} ms CPU/conn; idle memory ${fmt(perConn, 0)} bytes/conn (${fmt(ratio(perConn, r.targets.bare?.memory?.bytesPerConnection), 2)}× bare, ${fmt(ratio(perConn, batonPerConn), 2)}× baton with ${fmt(r.targets.baton?.connect?.subs, 0)} subs)`,
+			`diagnostic, bare + a welcome-sized first frame (fresh process): ${fmt(c.connectionsPerSec)} conn/s, ${fmt(c.workerdCpuMsPerConnection, 2)} ms CPU/conn; idle memory ${fmt(perConn, 0)} bytes/conn (${fmt(ratio(perConn, r.targets.bare?.memory?.bytesPerConnection), 2)}× bare; baton ${fmt(ratio(r.targets.baton?.memory?.bytesPerConnection, perConn), 2)}× this)`,
 		);
 	}
-	if (r.barePresence) {
-		const c = r.barePresence.connect;
-		const perConn = r.barePresence.memory.bytesPerConnection;
+	for (const name of ["baton", "bare"] as const) {
+		const p = r.targets[name]?.presence;
+		if (p === undefined) continue;
+		const stages = p.stages.map(
+			(x) =>
+				`${fmt(x.subs, 0)} subs: ${fmt(x.connectionsPerSec)} conn/s, ${fmt(x.framesPerConnect, 3)} frames/connect (+${fmt(x.countFramesPerConnect, 3)} presence_count), ${fmt(x.workerdCpuMsPerConnection, 2)} ms CPU/conn`,
+		);
+		out.push(`presence, ${name} (${p.subs} subs, ${p.failures} failures${p.timedOut ? ", timed out" : ""}): ${stages.join("; ")}`);
+	}
+	if (migration) {
 		out.push(
-			`diagnostic, bare + the same presence traffic (welcome + join per user; fresh process): ${fmt(c.connectionsPerSec)} conn/s, handshake p50 ${fmt(c.handshakeMs.p50, 2)} / p99 ${fmt(c.handshakeMs.p99, 2)} ms, ${fmt(c.workerdCpuMsPerConnection, 2)} ms CPU/conn; idle memory ${fmt(perConn, 0)} bytes/conn (${fmt(ratio(perConn, r.targets.bare?.memory?.bytesPerConnection), 2)}× bare; baton ${fmt(ratio(r.targets.baton?.memory?.bytesPerConnection, perConn), 2)}× this)`,
+			`migration: ${migration.clients} clients, ${migration.log}-message log, moved ${migration.moved}; request ${fmt(migration.migrateRequestMs, 0)} ms; first 4010 → last welcome ${fmt(migration.downtimeMs, 0)} ms; per client p50 ${fmt(migration.gapMs.p50, 0)} / p99 ${fmt(migration.gapMs.p99, 0)} / max ${fmt(migration.gapMs.max, 0)} ms; ${migration.resumed} resumed with nothing to replay; ${migration.failures} failed${migration.failureSamples.length > 0 ? ` (${migration.failureSamples.join("; ")})` : ""}`,
 		);
 	}
 	if (replay) {
@@ -222,8 +295,12 @@ export function formatBaton(r: BenchResults): string {
 		);
 	}
 	if (drain) {
+		const w = drain.wave;
 		out.push(
-			`drain: ${drain.closed}/${drain.clients} closed (${drain.withRetryIn} with 1012 + retryIn); close frames within ${fmt(drain.closeFrameAtMs.max)} ms, close events (TCP) at p50 ${fmt(drain.closeEventAtMs.p50)} ms; retryIn p50 ${fmt(drain.retryInMs.p50, 0)} / max ${fmt(drain.retryInMs.max, 0)} ms; modelled reconnects over ${fmt(drain.reconnectWindowMs)} ms, peak ${drain.peakReconnectsPerSec}/s (mean ${fmt(drain.meanReconnectsPerSec)}/s) vs ${drain.peakClosesPerSec}/s if all reconnected on the close frame`,
+			`drain: ${drain.closed}/${drain.clients} close frames (${drain.withRetryIn} with 1012 + retryIn), within ${fmt(drain.closeFrameAtMs.max)} ms; retryIn p50 ${fmt(drain.retryInMs.p50, 0)} / max ${fmt(drain.retryInMs.max, 0)} ms; reconnects due over ${fmt(drain.reconnectWindowMs)} ms, peak ${drain.peakReconnectsPerSec}/s (mean ${fmt(drain.meanReconnectsPerSec)}/s) vs ${drain.peakClosesPerSec}/s if all reconnected on the close frame`,
+		);
+		out.push(
+			`drain reconnect wave: ${w.welcomed}/${w.clients} welcomed (${w.resumed} resumed), ${w.failures} failed${w.failureSamples.length > 0 ? ` (${w.failureSamples.join("; ")})` : ""}; last welcome ${fmt(w.lastWelcomeMs, 0)} ms after the drain; lateness p50 ${fmt(w.latenessMs.p50, 1)} / p99 ${fmt(w.latenessMs.p99, 1)} / max ${fmt(w.latenessMs.max, 1)} ms; peak ${w.peakDialsPerSec} dials/s`,
 		);
 	}
 	if (heartbeat) {
@@ -253,9 +330,18 @@ export function formatBaton(r: BenchResults): string {
 
 export function formatProfiles(r: BenchResults): string {
 	const out: string[] = [];
+	const spots = (hotspots: FanoutProfile["hotspots"], callers: FanoutProfile["nativeCallers"]) => {
+		for (const h of hotspots) out.push(`  ${(h.share * 100).toFixed(1).padStart(5)}%  ${fmt(h.selfMs, 1).padStart(8)} ms  ${h.fn}`);
+		for (const [fn, cs] of Object.entries(callers)) out.push(`  ${fn} from: ${cs.map((c) => `${c.fn} ${(c.share * 100).toFixed(0)}%`).join(", ")}`);
+	};
 	for (const [name, p] of Object.entries(r.profiles ?? {})) {
-		out.push(`${name}: ${fmt(p.jsMsPerDelivery * 1000, 2)} µs JS per delivery (${fmt(p.totalJsMs, 0)} ms sampled over ${p.deliveries} deliveries)`);
-		for (const h of p.hotspots) out.push(`  ${(h.share * 100).toFixed(1).padStart(5)}%  ${fmt(h.selfMs, 1).padStart(8)} ms  ${h.fn}`);
+		out.push(`fan-out, ${name}: ${fmt(p.jsMsPerDelivery * 1000, 2)} µs JS per delivery (${fmt(p.totalJsMs, 0)} ms sampled over ${p.deliveries} deliveries)`);
+		spots(p.hotspots, p.nativeCallers);
+	}
+	const c = r.connectProfile;
+	if (c !== undefined) {
+		out.push(`connect, baton: ${fmt(c.jsMsPerConnection, 3)} ms JS per connection (${fmt(c.totalJsMs, 0)} ms sampled over ${c.connections} connections)`);
+		spots(c.hotspots, c.nativeCallers);
 	}
 	return out.join("\n");
 }

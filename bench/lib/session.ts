@@ -14,21 +14,19 @@ export const log = (text: string): void => {
 export interface Targets {
 	/** The project's config, served as-is: every comparative workload. */
 	baton: Target;
-	/**
-	 * A second, fresh process of the same config for the one-sub connect diagnostic (its idle
-	 * memory is only comparable on a process as fresh as baton's was); stopped after it.
-	 */
-	batonOneSub: Target;
-	/** Short heartbeat: the heartbeat and idle-room workloads. */
+	/** Short heartbeat: the heartbeat and idle-room workloads (its inspector stays attached: the heartbeat is profiled). */
 	batonHb: Target;
 	bare: Target;
 	/**
-	 * A second, fresh bare process for the bare + presence-traffic connect diagnostic (the
-	 * `presence` variant; idle memory, as for batonOneSub, on a process as fresh as baton's);
-	 * stopped after it.
+	 * A second, fresh bare process for the idle-memory diagnostic: the `welcome` variant, the floor
+	 * plus one welcome-sized first frame per connection (idle memory is only comparable on a process
+	 * as fresh as baton's); stopped after it.
 	 */
-	barePresence: Target;
+	bareWelcome: Target;
 	partyserver: Target;
+	/** baton and the persisting floor (bare `persist` variant) with their state on disk: the fan-out on disk. */
+	batonDisk: Target;
+	bareDisk: Target;
 }
 
 /** The order of targets within a phase (rotated per round where there are rounds). */

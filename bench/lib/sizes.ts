@@ -26,6 +26,12 @@ export interface Sizes {
 	/** Workload 5d: clients per idle room and observation window. */
 	idleClients: number;
 	idleWindowMs: number;
+	/** Migration: clients in the room that moves, and its log. */
+	migrationClients: number;
+	migrationLog: number;
+	/** Presence at scale: distinct subs connected into one room, and where connect rate and frames per connect are read. */
+	presenceSubs: number;
+	presenceCheckpoints: readonly number[];
 	/** Upper bound for any single workload phase. */
 	phaseDeadlineMs: number;
 }
@@ -38,7 +44,8 @@ export function sizesFor(mode: Mode): Sizes {
 		connectConcurrency: 50,
 		memorySettleMs: quick ? 1000 : 2000,
 		memoryAfterHibernation: !quick,
-		rounds: 2,
+		// Fan-out medians: single runs vary by ±10 % here.
+		rounds: quick ? 2 : 3,
 		fanoutSubscribers: quick ? 100 : 500,
 		fanoutMessages: quick ? 200 : 1000,
 		fanoutWindow: 8,
@@ -48,6 +55,12 @@ export function sizesFor(mode: Mode): Sizes {
 		heartbeatSockets: quick ? 300 : 2000,
 		idleClients: 10,
 		idleWindowMs: quick ? 30_000 : 90_000,
+		migrationClients: quick ? 100 : 500,
+		migrationLog: 1000,
+		presenceSubs: quick ? 1000 : 5000,
+		// The first stage ends at PRESENCE_EVENTS_MAX (100, the default): event mode, joins to everyone
+		// (printed for contrast); the bar compares the stages after it, all in count mode.
+		presenceCheckpoints: quick ? [100, 200, 1000] : [100, 500, 1000, 2000, 5000],
 		phaseDeadlineMs: quick ? 30_000 : 90_000,
 	};
 }

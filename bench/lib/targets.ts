@@ -54,7 +54,7 @@ export class Target {
 	/** Starts `wrangler dev` for `name`; `variant` labels a second process of the same target. */
 	static async start(
 		name: TargetName,
-		opts: { viaProxy: boolean; stateBase: string; vars?: Record<string, string>; variant?: string; config?: string },
+		opts: { viaProxy: boolean; stateBase: string; vars?: Record<string, string>; variant?: string; config?: string; inspector?: boolean },
 	): Promise<Target> {
 		const config = opts.config ?? (name === "baton" ? join(ROOT, "wrangler.toml") : join(ROOT, "bench/targets", name, "wrangler.toml"));
 		const vars = name === "baton" ? { ...BATON_VARS, ...opts.vars } : (opts.vars ?? {});
@@ -64,6 +64,7 @@ export class Target {
 			vars,
 			viaProxy: opts.viaProxy,
 			stateBase: opts.stateBase,
+			inspector: opts.inspector ?? true,
 		});
 		return new Target(name, proc);
 	}
@@ -112,10 +113,11 @@ export class Target {
 	}
 
 	/** An admin API call on baton (CONTRACT.md §3). */
-	async admin(method: "GET" | "POST", path: string): Promise<unknown> {
+	async admin(method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> {
 		const res = await fetch(`${this.proc.url}${path}`, {
 			method,
-			headers: { Authorization: `Bearer ${BENCH_ADMIN_TOKEN}` },
+			headers: { Authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+			...(body === undefined ? {} : { body: JSON.stringify(body) }),
 			signal: AbortSignal.timeout(30_000),
 		});
 		if (!res.ok) throw new Error(`${this.name}: ${method} ${path} answered ${res.status}: ${await res.text()}`);

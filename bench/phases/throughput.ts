@@ -1,41 +1,54 @@
 /**
- * Phase 2: workloads 2 (fan-out) and 3 (echo) in interleaved rounds, the order rotated each
- * round so slow drifts in machine load fall on every target alike; medians are reported. With
- * `--profile`, one more profiled fan-out per target. Then one fan-out on each ablation of the
- * bare target (the floor plus a SQLite insert per message; plus an attachment read per send).
+ * Phase 2: workloads 2 (fan-out) and 3 (echo) in interleaved rounds, the order rotated each round
+ * so slow drifts in machine load fall on every target alike; medians are reported. The fan-out
+ * runs with state on tmpfs (bare, partyserver, baton) and on disk (the persisting floor — bare
+ * with one SQLite insert per message — and baton). With `--profile`, one more profiled fan-out per
+ * target. Then one fan-out on each ablation of the bare target on tmpfs.
  */
 import { log, ORDER, type Session } from "../lib/session.ts";
-import type { TargetName } from "../lib/targets.ts";
+import type { Target, TargetName } from "../lib/targets.ts";
 import { combineEcho, type EchoResult, runEcho } from "../workloads/echo.ts";
 import { combineFanout, type FanoutResult, runFanout } from "../workloads/fanout.ts";
 import { runProfiledFanout } from "../workloads/profile.ts";
 
+type FanoutTarget = TargetName | "bareDisk" | "batonDisk";
+const FANOUT_ORDER: readonly FanoutTarget[] = [...ORDER, "bareDisk", "batonDisk"];
+
 export async function throughputPhase(s: Session, profile: boolean): Promise<void> {
 	const { sizes } = s;
-	const fanouts: Record<TargetName, FanoutResult[]> = { baton: [], bare: [], partyserver: [] };
+	const fanouts: Record<FanoutTarget, FanoutResult[]> = { baton: [], bare: [], partyserver: [], bareDisk: [], batonDisk: [] };
 	const echoes: Record<TargetName, EchoResult[]> = { baton: [], bare: [], partyserver: [] };
-	let persistedSeq: number | undefined;
+	const persisted: Partial<Record<"baton" | "batonDisk", number>> = {};
+	const targetOf = (name: FanoutTarget): Target => (name === "bareDisk" ? s.targets.bareDisk : name === "batonDisk" ? s.targets.batonDisk : s.target(name));
 	for (let round = 0; round < sizes.rounds; round++) {
-		const order = ORDER.map((_, k) => ORDER[(k + round) % ORDER.length] as TargetName);
+		const order = FANOUT_ORDER.map((_, k) => FANOUT_ORDER[(k + round) % FANOUT_ORDER.length] as FanoutTarget);
 		log(`fan-out and echo, round ${round + 1}/${sizes.rounds}`);
 		for (const name of order) {
 			const room = s.room(`fanout${round}`);
-			const r = await s.attempt(`${name} fan-out ${sizes.fanoutSubscribers}×${sizes.fanoutMessages}`, () => runFanout(s.target(name), room, sizes));
+			const target = targetOf(name);
+			const r = await s.attempt(`${name} fan-out ${sizes.fanoutSubscribers}×${sizes.fanoutMessages}`, () =>
+				runFanout(target, room, sizes, {}, name === "bareDisk" ? { variant: "persist" } : {}),
+			);
 			if (r === undefined) continue;
 			fanouts[name].push(r);
 			// "While baton persists every message": its room's head must be the number published.
-			if (name === "baton") persistedSeq = (await s.attempt("baton stats", () => s.target(name).batonStats(room)))?.seq;
+			if (name === "baton" || name === "batonDisk") persisted[name] = (await s.attempt(`${name} stats`, () => target.batonStats(room)))?.seq;
 		}
-		for (const name of order) {
+		for (const name of ORDER) {
 			const r = await s.attempt(`${name} echo ${sizes.echoRoundTrips}`, () => runEcho(s.target(name), s.room(`echo${round}`), sizes));
 			if (r !== undefined) echoes[name].push(r);
 		}
 	}
 	for (const name of ORDER) {
 		const into = s.of(name);
-		const seq = name === "baton" ? persistedSeq : undefined;
+		const seq = name === "baton" ? persisted.baton : undefined;
 		if (fanouts[name].length > 0) into.fanout = { ...combineFanout(fanouts[name]), ...(seq === undefined ? {} : { persistedSeq: seq }) };
 		if (echoes[name].length > 0) into.echo = combineEcho(echoes[name]);
+	}
+	if (fanouts.bareDisk.length > 0) s.of("bare").fanoutDisk = combineFanout(fanouts.bareDisk);
+	if (fanouts.batonDisk.length > 0) {
+		const seq = persisted.batonDisk;
+		s.of("baton").fanoutDisk = { ...combineFanout(fanouts.batonDisk), ...(seq === undefined ? {} : { persistedSeq: seq }) };
 	}
 	// Ablations: the floor plus one of baton's costs, to attribute the gap (one round each).
 	for (const variant of ["persist", "attach"] as const) {

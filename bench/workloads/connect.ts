@@ -44,6 +44,8 @@ export interface ConnectRun {
 	memory: MemoryResult;
 	/** Still open, for the hibernated reading; `finishConnect` closes them. */
 	sockets: BenchSocket[];
+	/** The sub of each socket in `sockets` (the drain's reconnect wave resumes as the same user). */
+	subs: string[];
 }
 
 export interface ConnectOptions {
@@ -95,6 +97,7 @@ export async function runConnect(target: Target, room: string, sizes: Sizes, opt
 			bytesPerConnection: added > 0 ? Math.round(((rssSecond - rssFirst) * 1024) / added) : Number.NaN,
 		},
 		sockets: [warm.socket, ...first.sockets, ...second.sockets],
+		subs: ["warm", ...first.indexes.map(sub), ...second.indexes.map((i) => sub(half + i))],
 	};
 }
 

@@ -1,13 +1,15 @@
 /**
  * Workload 5b (baton drain): the connect workload's room (N clients, left open), then
- * `POST /v1/admin/rooms/:room/drain`. Recorded per client: when the close frame arrived (the
- * socket leaves OPEN), when the close event fired (TCP closed), its code and `retryIn`. The
- * reconnect schedule is modelled as close-frame time + retryIn (what the SDK does on 1012),
- * without reconnecting.
+ * `POST /v1/admin/rooms/:room/drain`. Recorded per client: when the close frame arrived, when the
+ * close event fired (TCP closed), its code and `retryIn`. Then the reconnect wave: each client
+ * resumes (`?resume=…&after=<its seq>`, as the SDK does on 1012) once `retryIn` has passed since
+ * its close frame. Reported: the window and peak rate of the reconnects, every client's lateness
+ * (its welcome − (close frame + retryIn): what the wave costs a client on top of the wait it was
+ * told), and the time from the drain to the last welcome.
  */
-import WebSocket from "ws";
 import { CloseCode, parseCloseReason } from "../../protocol/close-codes.ts";
-import { type BenchSocket, closeAll, now, pause } from "../lib/load.ts";
+import { MessageType, parseServerFrame } from "../../protocol/messages.ts";
+import { type BenchSocket, closeAll, now, openSocket, pause } from "../lib/load.ts";
 import type { Sizes } from "../lib/sizes.ts";
 import { round, type Summary, summarize } from "../lib/stats.ts";
 import type { Target } from "../lib/targets.ts";
@@ -20,7 +22,7 @@ export interface DrainResult {
 	drainHttpMs: number;
 	/** When clients received the close frame, ms after the drain request was sent. */
 	closeFrameAtMs: Summary;
-	/** When their close event fired (the server closed TCP), ms after the drain request. */
+	/** When their close event fired (the server closed TCP), ms after the drain request: those in by the wave's end. */
 	closeEventAtMs: Summary;
 	retryInMs: Summary;
 	/** Modelled reconnects: first to last, ms. */
@@ -32,6 +34,23 @@ export interface DrainResult {
 	/** Highest number of close frames within any 1 s (what reconnecting at once would cost). */
 	peakClosesPerSec: number;
 	timedOut: boolean;
+	/** The reconnect wave: every client resuming after its `retryIn`. */
+	wave: ReconnectWave;
+}
+
+export interface ReconnectWave {
+	clients: number;
+	/** Welcomes received, and how many of them resumed the client's session. */
+	welcomed: number;
+	resumed: number;
+	failures: number;
+	failureSamples: string[];
+	/** From the drain request to the last welcome, ms. */
+	lastWelcomeMs: number;
+	/** Per client: welcome − (close frame + retryIn), ms. */
+	latenessMs: Summary;
+	/** Highest number of reconnects (dials) within any 1 s. */
+	peakDialsPerSec: number;
 }
 
 /** The most events within any `widthMs` span (two pointers over sorted times). */
@@ -46,46 +65,71 @@ export function peakWithin(times: readonly number[], widthMs: number): number {
 	return best;
 }
 
-/** Polls (every 2 ms, bounded) for sockets leaving OPEN: `ws` has no event for a received close frame. */
-async function watchCloseFrames(sockets: readonly BenchSocket[], t0: number, deadlineMs: number): Promise<Map<BenchSocket, number>> {
-	const at = new Map<BenchSocket, number>();
-	while (at.size < sockets.length && now() - t0 < deadlineMs) {
-		for (const s of sockets) if (!at.has(s) && s.ws.readyState !== WebSocket.OPEN) at.set(s, now() - t0);
-		await pause(2);
-	}
-	return at;
+/** What a client needs to resume: its sub, session token and last seq (from its welcome). */
+function resumeOf(socket: BenchSocket): { resume: string; seq: number } | null {
+	const parsed = parseServerFrame(socket.firstFrame ?? "");
+	return parsed.ok && parsed.value.type === MessageType.Welcome ? { resume: parsed.value.resume, seq: parsed.value.seq } : null;
 }
 
-export async function runDrain(target: Target, room: string, all: readonly BenchSocket[], sizes: Sizes): Promise<DrainResult> {
-	const sockets = all.filter((s) => s.isOpen);
+export async function runDrain(target: Target, room: string, all: readonly BenchSocket[], subs: readonly string[], sizes: Sizes): Promise<DrainResult> {
+	const open = all.map((socket, i) => ({ socket, sub: subs[i] ?? "" })).filter((c) => c.socket.isOpen);
+	const sockets = open.map((c) => c.socket);
 	const t0 = now();
-	const [frames] = await Promise.all([
-		watchCloseFrames(sockets, t0, sizes.phaseDeadlineMs),
-		target.admin("POST", `/v1/admin/rooms/${encodeURIComponent(room)}/drain`),
-	]);
+	// Each client's close frame (code, retryIn) schedules its dial once retryIn has passed.
+	const closeFrames = new Map<BenchSocket, { at: number; code: number; retryIn: number | undefined }>();
+	const dials: Array<Promise<{ welcomeAt: number; dueAt: number; resumed: boolean } | string>> = [];
+	const dialTimes: number[] = [];
+	const reopened: BenchSocket[] = [];
+	let allFrames: () => void = () => {};
+	const framesIn = new Promise<void>((res) => {
+		allFrames = res;
+	});
+	for (const { socket, sub } of open) {
+		const state = resumeOf(socket);
+		socket.onCloseFrame((code, reason, at) => {
+			const retryIn = parseCloseReason(reason).retryIn;
+			closeFrames.set(socket, { at: at - t0, code, retryIn });
+			if (closeFrames.size === open.length) allFrames();
+			if (code !== CloseCode.ServiceRestart || retryIn === undefined || state === null) return;
+			dials.push(
+				pause(retryIn).then(async () => {
+					dialTimes.push(now());
+					try {
+						const back = await openSocket(target.socket(room, sub, { resume: state.resume, after: state.seq }));
+						reopened.push(back.socket);
+						const welcome = parseServerFrame(back.socket.firstFrame ?? "");
+						const resumed = welcome.ok && welcome.value.type === MessageType.Welcome && welcome.value.resumed;
+						return { welcomeAt: now(), dueAt: at + retryIn, resumed };
+					} catch (err) {
+						return err instanceof Error ? err.message : String(err);
+					}
+				}),
+			);
+		});
+	}
+	await target.admin("POST", `/v1/admin/rooms/${encodeURIComponent(room)}/drain`);
 	const drainHttpMs = now() - t0;
 	const deadline = new Promise<"timeout">((res) => setTimeout(() => res("timeout"), sizes.phaseDeadlineMs).unref());
-	const outcome = await Promise.race([Promise.all(sockets.map((s) => s.closed)), deadline]);
-	const reconnects: number[] = [];
-	const retryIns: number[] = [];
-	const eventsAt: number[] = [];
-	for (const s of sockets) {
-		const c = s.closeEvent;
-		if (c === null) continue;
-		eventsAt.push(c.at - t0);
-		const retryIn = parseCloseReason(c.reason).retryIn;
-		const frameAt = frames.get(s);
-		if (c.code !== CloseCode.ServiceRestart || retryIn === undefined || frameAt === undefined) continue;
-		retryIns.push(retryIn);
-		reconnects.push(frameAt + retryIn);
-	}
-	await closeAll(sockets);
-	const frameTimes = [...frames.values()];
+	const framed = await Promise.race([framesIn, deadline]);
+	// Every close frame is in (or the deadline passed): every dial is scheduled; wait for the wave.
+	const settled = await Promise.race([Promise.all(dials), deadline]);
+	const outcomes = settled === "timeout" ? [] : settled;
+	const welcomes = outcomes.filter((o): o is { welcomeAt: number; dueAt: number; resumed: boolean } => typeof o !== "string");
+	const failures = outcomes.filter((o): o is string => typeof o === "string");
+	// TCP closes of drained sockets that had arrived by the end of the wave (local workerd holds
+	// them until the room idles, which the wave prevents); the rest are dropped here.
+	const eventsAt = sockets.flatMap((s) => (s.closeEvent === null ? [] : [s.closeEvent.at - t0]));
+	for (const s of sockets) if (!s.isClosed) s.ws.terminate();
+	await closeAll(reopened);
+	const frameTimes = [...closeFrames.values()].map((f) => f.at);
+	const restarts = [...closeFrames.values()].filter((f) => f.code === CloseCode.ServiceRestart && f.retryIn !== undefined);
+	const retryIns = restarts.map((f) => f.retryIn ?? 0);
+	const reconnects = restarts.map((f) => f.at + (f.retryIn ?? 0));
 	const window = reconnects.length > 0 ? Math.max(...reconnects) - Math.min(...reconnects) : Number.NaN;
 	return {
 		clients: sockets.length,
-		closed: eventsAt.length,
-		withRetryIn: retryIns.length,
+		closed: closeFrames.size,
+		withRetryIn: restarts.length,
 		drainHttpMs: round(drainHttpMs, 1),
 		closeFrameAtMs: summarize(frameTimes),
 		closeEventAtMs: summarize(eventsAt),
@@ -94,6 +138,16 @@ export async function runDrain(target: Target, room: string, all: readonly Bench
 		peakReconnectsPerSec: peakWithin(reconnects, 1000),
 		meanReconnectsPerSec: window > 0 ? round((reconnects.length * 1000) / window, 1) : Number.NaN,
 		peakClosesPerSec: peakWithin(frameTimes, 1000),
-		timedOut: outcome === "timeout",
+		timedOut: framed === "timeout" || settled === "timeout",
+		wave: {
+			clients: open.length,
+			welcomed: welcomes.length,
+			resumed: welcomes.filter((w) => w.resumed).length,
+			failures: failures.length + (settled === "timeout" ? open.length - welcomes.length : 0),
+			failureSamples: failures.slice(0, 5),
+			lastWelcomeMs: welcomes.length > 0 ? round(Math.max(...welcomes.map((w) => w.welcomeAt)) - t0, 1) : Number.NaN,
+			latenessMs: summarize(welcomes.map((w) => w.welcomeAt - w.dueAt)),
+			peakDialsPerSec: peakWithin(dialTimes, 1000),
+		},
 	};
 }
