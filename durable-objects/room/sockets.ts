@@ -4,9 +4,11 @@
  */
 import type { AppErrorFrame, ServerFrame } from "../../protocol/messages.ts";
 import { type Attachment, liveAttachment, readAttachment } from "./attachment.ts";
+import { socketTag } from "./socket-tag.ts";
 
-export const subTag = (sub: string): string => `s:${sub}`;
-export const sessionTag = (session: string): string => `x:${session}`;
+/** A sub's tag; a long sub's is its hash (socket-tag.ts), so any valid sub can connect. */
+export const subTag = (sub: string): string => socketTag("s", sub);
+export const sessionTag = (session: string): string => socketTag("x", session);
 
 export class RoomSockets {
 	constructor(private readonly ctx: DurableObjectState) {}

@@ -3,6 +3,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { ErrorCode, isErrorCode } from "../../../protocol/error-codes.ts";
+import { jsonDepthExceeds, MAX_DATA_DEPTH } from "../../../protocol/json-depth.ts";
 import { isValidClientId } from "../../../protocol/messages.ts";
 import { QueryParam } from "../../../protocol/paths.ts";
 import { mayPublish } from "../../core/auth/roles.ts";
@@ -12,6 +13,7 @@ import { CONNECT_HEADER, type ConnectInfo, encodeConnectInfo } from "../../core/
 import { resolveRoom } from "../../core/routing.ts";
 import { type Authorization, authorizeRoomRequest } from "../authorize.ts";
 import { gatewayBindings } from "../bindings.ts";
+import { readBodyCapped } from "../body.ts";
 import type { GatewayEnv } from "../context.ts";
 import { parseNonNegativeInt } from "../params.ts";
 import { refuseUpgrade } from "../refuse-upgrade.ts";
@@ -106,19 +108,18 @@ rooms.post("/v1/rooms/:room/messages", async (c) => {
 	const room = c.req.param("room");
 	if (!mayPublish(auth.claims, room)) return errorResponse(ErrorCode.Forbidden, "the token may not publish in this room");
 	const config = c.get("config");
-	const text = await c.req.text();
-	if (new TextEncoder().encode(text).length > config.maxMessageBytes) {
-		return errorResponse(ErrorCode.TooLarge, `the body is over ${config.maxMessageBytes} bytes`);
-	}
+	const read = await readBodyCapped(c.req.raw, config.maxMessageBytes);
+	if (!read.ok) return errorResponse(ErrorCode.TooLarge, `the body is over ${config.maxMessageBytes} bytes`);
 	let body: unknown;
 	try {
-		body = JSON.parse(text);
+		body = JSON.parse(read.text);
 	} catch {
 		return errorResponse(ErrorCode.BadRequest, "the body must be JSON");
 	}
 	if (typeof body !== "object" || body === null || Array.isArray(body)) return errorResponse(ErrorCode.BadRequest, "the body must be a JSON object");
 	const { data, id } = body as { data?: unknown; id?: unknown };
 	if (data === undefined) return errorResponse(ErrorCode.BadRequest, "the body needs data");
+	if (jsonDepthExceeds(data, MAX_DATA_DEPTH)) return errorResponse(ErrorCode.BadRequest, `data nests deeper than ${MAX_DATA_DEPTH} levels`);
 	if (id !== undefined && !isValidClientId(id)) return errorResponse(ErrorCode.BadRequest, "id must be a string of 1-64 characters");
 	const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
 	const result = await stub.publish(room, auth.claims.sub, id ?? null, data, c.get("region"));
