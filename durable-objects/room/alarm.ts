@@ -1,8 +1,10 @@
 /**
  * The room's one alarm (CONTRACT.md §2, §7, STYLE.md 7): deadlines come from storage (socket
- * attachments, presence rows), the earliest is armed, and one run does every due job —
- * heartbeat timeouts, token expiry, presence leaves, pruning — then re-arms. A room with no
- * sockets has no alarm pending.
+ * attachments, presence rows, dedupe records), the earliest is armed, and one run does every due
+ * job — heartbeat timeouts, token expiry, presence leaves, pruning — then re-arms. A room with no
+ * sockets has no alarm pending, except for the expiry of its dedupe records: those are valid for
+ * RESUME_WINDOW_MS and then dropped by age (§2), sockets or not, so a room that was published to
+ * keeps one alarm until the last of them expired.
  */
 import { CloseCode } from "../../protocol/close-codes.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
@@ -51,16 +53,30 @@ export class AlarmClock {
 	 * Every close the room sends is answered by the peer, so this runs for those too.
 	 */
 	async settleAfterClose(now: number): Promise<void> {
-		await this.disarmIfEmpty();
+		if (await this.settleIfEmpty(now)) return;
 		const leaveAt = this.state.presence.nextLeaveAt();
-		if (leaveAt === null || this.state.sockets.live().length === 0) return;
-		await this.armBy(leaveAt, now);
+		if (leaveAt !== null) await this.armBy(leaveAt, now);
 	}
 
-	/** A room with no sockets has no alarm pending (CONTRACT.md §7). */
-	async disarmIfEmpty(): Promise<void> {
-		if (this.state.sockets.live().length > 0) return;
-		await this.storage.deleteAlarm();
+	/**
+	 * A room with no sockets has no alarm pending (CONTRACT.md §7) — but for its next dedupe
+	 * expiry. True when the room is empty (and settled so).
+	 */
+	async settleIfEmpty(now: number, fromAlarm = false): Promise<boolean> {
+		if (this.state.sockets.live().length > 0) return false;
+		const expiry = this.state.log.nextDedupeExpiry();
+		if (expiry === null) await this.storage.deleteAlarm();
+		else await this.armBy(expiry, now, fromAlarm);
+		return true;
+	}
+
+	/**
+	 * After an HTTP publish: a room without sockets has no heartbeat alarm, so its new dedupe
+	 * record would never be pruned; arm for its expiry. With sockets the next run covers it.
+	 */
+	async armForDedupe(now: number): Promise<void> {
+		if (this.state.sockets.openCount() > 0) return;
+		await this.settleIfEmpty(now);
 	}
 
 	/**
@@ -94,13 +110,12 @@ export class AlarmClock {
 		}
 		const leaves = state.presence.takeDueLeaves(now);
 		state.sessions.pruneExpired(now);
-		state.log.pruneDedupe(now, state.config.resumeWindowMs);
-		if (state.sockets.live().length === 0) {
-			await this.disarmIfEmpty();
-			return leaves;
-		}
+		state.log.pruneDedupe(now);
+		if (await this.settleIfEmpty(now, true)) return leaves;
 		const nextLeave = state.presence.nextLeaveAt();
 		if (nextLeave !== null) earliest = Math.min(earliest, nextLeave);
+		const nextExpiry = state.log.nextDedupeExpiry();
+		if (nextExpiry !== null) earliest = Math.min(earliest, nextExpiry);
 		if (Number.isFinite(earliest)) await this.armBy(earliest, now, true);
 		return leaves;
 	}

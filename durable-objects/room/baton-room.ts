@@ -36,13 +36,17 @@ import { completeMove, freeze, importBegin, importFinish, movedTo, unfreeze } fr
 import { presenceFrame } from "./presence.ts";
 import { type PublishHook, PublishPipeline, publishResult, socketReply } from "./publish.ts";
 import { ConnectionQueue } from "./publish-queue.ts";
+import { countStrike } from "./rate-limit.ts";
+import { acknowledge } from "./read-ack.ts";
 import { historyPage, roomInfo, roomStats } from "./reports.ts";
 import { resumeKey } from "./resume-key.ts";
+import { refuseBanned } from "./room-access.ts";
 import { readServerPublish, type ServerPublishRequest } from "./server-publish.ts";
+import { closeSlowConsumers } from "./slow-consumers.ts";
 import { RoomState } from "./state.ts";
 import { refreshToken } from "./token-refresh.ts";
 import { exportPage, importPage, type TransferPage, type TransferRow, type TransferTable } from "./transfer.ts";
-import type { HistoryPage, PublishResult, RoomInfo, RoomStats } from "./types.ts";
+import type { PublishResult, Refused, RoomAnswer, RoomInfo, RoomStats } from "./types.ts";
 
 /**
  * A baton room: one Durable Object per room home, holding its sockets, its gapless message log
@@ -135,7 +139,12 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		this.#hookTimeoutMs = new.target.hookTimeoutMs;
 		this.#disconnects = new Disconnects(state);
 		this.#clock = new AlarmClock(state, this.#disconnects);
-		this.#publishes = new PublishPipeline(state, () => this.#publishHook(), this.#hookTimeoutMs);
+		this.#publishes = new PublishPipeline(
+			state,
+			() => this.#publishHook(),
+			this.#hookTimeoutMs,
+			(headCum) => closeSlowConsumers(state, this.#disconnects, headCum),
+		);
 		state.counters.countWakeup();
 		// One line per construction: evictions (hibernation) show up as a new wake with sockets open.
 		// A new room has no name stored yet: the object's own name (`room` or `room@gen`) says it.
@@ -213,17 +222,30 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 			if (isUnreadable(ws)) this.#disconnects.closeUnreadable(ws);
 			return;
 		}
-		const inbound = readInbound(a, message, Date.now(), this.#state.config.maxMessageBytes);
+		const state = this.#state;
+		const inbound = readInbound(a, message, Date.now(), { maxMessageBytes: state.config.maxMessageBytes, head: () => state.log.head() });
 		if (inbound.kind === "close") return this.#disconnects.close(ws, a, inbound.code, inbound.reason);
 		if (inbound.kind === "publish") {
 			// Queued behind an earlier publish of this socket: save what this frame changed now.
 			if (this.#queue.busy(ws)) writeAttachment(ws, a);
 			return this.#queue.run(ws, (deferred) => this.#publishFromSocket(ws, inbound.frame, deferred ? liveAttachment(ws) : a));
 		}
+		if (inbound.kind === "read") acknowledge(state, ws, a, inbound.seq);
 		writeAttachment(ws, a);
-		if (inbound.kind === "error") return this.#state.sockets.send(ws, inbound.frame);
-		const exp = await refreshToken(this.#state, ws, inbound.token);
-		if (exp !== null) await this.#clock.armBy(tokenDeadline(exp), Date.now());
+		if (inbound.kind === "error") return state.sockets.send(ws, inbound.frame);
+		if (inbound.kind !== "auth") return;
+		const refreshed = await refreshToken(state, ws, inbound.token);
+		if (refreshed.kind === "replaced") await this.#clock.armBy(tokenDeadline(refreshed.exp), Date.now());
+		// A refused token is a protocol error (§13), unless this frame already counted as one.
+		if (refreshed.kind === "refused" && !inbound.struck) this.#strike(ws);
+	}
+
+	/** Counts one protocol error on `ws` (read fresh: other frames may have been handled since); the 10th closes 1008. */
+	#strike(ws: WebSocket): void {
+		const a = liveAttachment(ws);
+		if (a === null) return;
+		if (countStrike(a, Date.now())) this.#disconnects.close(ws, a, CloseCode.PolicyViolation, { code: ErrorCode.BadMessage });
+		else writeAttachment(ws, a);
 	}
 
 	#publishFromSocket(ws: WebSocket, frame: PublishFrame, a: Attachment | null): void | Promise<void> {
@@ -263,29 +285,41 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 
 	// ---------------------------------------------------------------- RPC (HTTP routes)
 
-	/** `GET /v1/rooms/:room`. */
-	async info(room: string): Promise<RoomInfo> {
+	/**
+	 * `GET /v1/rooms/:room`, as `viewer` (the token's sub) sees it: a banned viewer is refused
+	 * (CONTRACT.md §13). Without a viewer (the app's own code, through `roomClient`) nothing is.
+	 */
+	async info(room: string, viewer?: string): Promise<RoomAnswer<RoomInfo>> {
 		const forward = this.#forward();
-		if (forward !== null) return forward.info(room);
+		if (forward !== null) return forward.info(room, viewer);
 		this.#state.identify(room, null);
-		return roomInfo(this.#state, room);
+		return this.#banned(viewer) ?? { ok: true, value: roomInfo(this.#state, room) };
 	}
 
-	/** `GET /v1/rooms/:room/messages`. */
-	async history(room: string, after: number, limit: number): Promise<HistoryPage> {
+	/** `GET /v1/rooms/:room/messages`, as `viewer` sees it: the page's JSON text (reports.ts says why). */
+	async history(room: string, after: number, limit: number, viewer?: string): Promise<RoomAnswer<string>> {
 		const forward = this.#forward();
-		if (forward !== null) return forward.history(room, after, limit);
+		if (forward !== null) return forward.history(room, after, limit, viewer);
 		this.#state.identify(room, null);
-		return historyPage(this.#state, after, limit);
+		return this.#banned(viewer) ?? { ok: true, value: historyPage(this.#state, after, limit) };
 	}
 
-	/** `POST /v1/rooms/:room/messages`: dedupe scope is the sub, as (sub, id). */
+	#banned(viewer: string | undefined): Refused | null {
+		return viewer === undefined ? null : refuseBanned(this.#state, viewer, Date.now());
+	}
+
+	/** `POST /v1/rooms/:room/messages`: dedupe scope is the sub, as (sub, id); the sub's bucket applies. */
 	async publish(room: string, sub: string, id: string | null, data: unknown, homeHint: string): Promise<PublishResult> {
 		const forward = this.#forward();
 		if (forward !== null) return forward.publish(room, sub, id, data, homeHint);
 		this.#state.identify(room, homeHint);
+		const now = Date.now();
+		const banned = refuseBanned(this.#state, sub, now);
+		if (banned !== null) return banned;
 		const input = { source: "http", scope: `http:${sub}`, id: id ?? crypto.randomUUID(), from: sub, data } as const;
-		return publishResult(await this.#publishes.run(input, Date.now()));
+		const result = publishResult(await this.#publishes.run(input, now));
+		if (result.ok && !result.dup) await this.#clock.armForDedupe(Date.now());
+		return result;
 	}
 
 	/** `roomClient(env.ROOMS, room).publish(data, { id, from })`: dedupe scope is (from, id), source "server". */
@@ -296,7 +330,9 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		this.#state.identify(room, typeof request.home === "string" ? request.home : null);
 		if (typeof parsed === "string") return { ok: false, code: ErrorCode.BadRequest, message: parsed };
 		const input = { source: "server", scope: `server:${parsed.from}`, id: parsed.id ?? crypto.randomUUID(), from: parsed.from, data: parsed.data } as const;
-		return publishResult(await this.#publishes.run(input, Date.now()));
+		const result = publishResult(await this.#publishes.run(input, Date.now()));
+		if (result.ok && !result.dup) await this.#clock.armForDedupe(Date.now());
+		return result;
 	}
 
 	/** Admin drain: every socket gets 1012 with a `retryIn` spread over the drain window. */
@@ -305,7 +341,7 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		if (forward !== null) return forward.drain(room);
 		this.#state.identify(room, null);
 		const { closed, windowMs } = this.#disconnects.drain();
-		await this.#clock.disarmIfEmpty();
+		await this.#clock.settleIfEmpty(Date.now());
 		log.info("drain", { room, closed, windowMs });
 		return { closed };
 	}
@@ -317,7 +353,7 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		this.#state.identify(room, null);
 		if (banSeconds !== null && banSeconds > 0) this.#state.bans.ban(sub, Date.now() + banSeconds * 1000);
 		const closed = this.#disconnects.closeSub(sub, CloseCode.Forbidden, { code: ErrorCode.Forbidden });
-		await this.#clock.disarmIfEmpty();
+		await this.#clock.settleIfEmpty(Date.now());
 		log.info("kick", { room, sub, closed });
 		return { closed };
 	}
@@ -332,7 +368,7 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 
 	// ---------------------------------------------------------------- migration (CONTRACT.md §8, run by the anchor)
 
-	async freeze(room: string): Promise<{ seq: number }> {
+	async freeze(room: string): Promise<{ seq: number; epoch: string }> {
 		return freeze(this.#state, room);
 	}
 
@@ -352,13 +388,14 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		this.ctx.storage.transactionSync(() => importPage(this.ctx.storage.sql, table, rows));
 	}
 
-	async importFinish(seq: number): Promise<void> {
-		importFinish(this.#state, seq);
+	/** `epoch`: the old home's log epoch (null from an anchor older than epochs: the new home makes one). */
+	async importFinish(seq: number, epoch: string | null = null): Promise<void> {
+		importFinish(this.#state, seq, epoch);
 	}
 
 	async completeMove(target: RoomTarget): Promise<{ moved: number }> {
 		const moved = completeMove(this.#state, this.#disconnects, target);
-		await this.#clock.disarmIfEmpty();
+		await this.#clock.settleIfEmpty(Date.now());
 		return moved;
 	}
 

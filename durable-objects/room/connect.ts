@@ -56,28 +56,44 @@ export async function openConnection(
 	const pair = new WebSocketPair();
 	const [client, server] = [pair[0], pair[1]];
 	sockets.accept(server, info.sub, session);
-	writeAttachment(
-		server,
-		newAttachment({ session, sub: info.sub, name: info.name, exp: info.exp, mayPublish: info.mayPublish, at, tokens: config.rateLimitBurst }),
-	);
+	// Acknowledged up to the head: the send account counts what is sent from now on (§13).
+	const ack = { seq: state.log.head(), cum: state.log.headCum() };
+	writeAttachment(server, newAttachment({ session, sub: info.sub, name: info.name, exp: info.exp, mayPublish: info.mayPublish, at, ack }));
+	state.accounts.connected(server, ack.cum);
 	sessions.markConnected(session, info.sub, info.name);
 
 	const leaves = presence.takeDueLeaves(at);
 	for (const leave of leaves) sockets.broadcast(presenceFrame("leave", leave), server);
 	const joined = presence.arrive(info.sub, info.name, at) ? { sub: info.sub, name: info.name } : null;
 
-	const replay = replayFor(state.log, info.after);
+	const replay = replayFor(state.log, info.after, info.epoch);
 	const heartbeat = { interval: config.heartbeatIntervalMs, timeout: config.heartbeatTimeoutMs };
-	sockets.send(
-		server,
-		welcomeFrame({ session, resume: resumeToken, resumed, region: info.region, home: state.home, heartbeat, presence: presence.list() }, replay),
-	);
-	for (const frame of replay.messages) sockets.send(server, frame);
+	const facts = {
+		session,
+		resume: resumeToken,
+		resumed,
+		region: info.region,
+		home: state.home,
+		heartbeat,
+		presence: presence.list(),
+		epoch: state.log.epoch(),
+	};
+	sockets.send(server, welcomeFrame(facts, replay));
+	if (replay.after !== null) for (const text of state.log.frameTexts(replay.after)) sockets.sendText(server, text);
 	if (joined !== null) sockets.broadcast(presenceFrame("join", joined), server);
 	for (const [old, a] of replaced) disconnects.close(old, a, CloseCode.SessionReplaced, { code: "session_replaced" });
 
 	state.metrics.count(MetricEvent.Connect, info.room, resumed ? "resumed" : "fresh");
-	state.metrics.count(MetricEvent.Replay, info.room, "", replay.messages.length);
-	log.info("connect", { room: info.room, requestId: info.requestId, session, sub: info.sub, resumed, replayed: replay.messages.length, gap: replay.gap });
+	state.metrics.count(MetricEvent.Replay, info.room, "", replay.count);
+	log.info("connect", {
+		room: info.room,
+		requestId: info.requestId,
+		session,
+		sub: info.sub,
+		resumed,
+		replayed: replay.count,
+		gap: replay.gap,
+		reset: replay.reset,
+	});
 	return { client, joined, leaves, at };
 }

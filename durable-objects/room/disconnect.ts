@@ -22,6 +22,7 @@ export class Disconnects {
 	close(ws: WebSocket, a: Attachment, code: CloseCode, reason: object): void {
 		a.closedWith = code;
 		writeAttachment(ws, a);
+		this.state.accounts.forget(ws);
 		this.state.counters.countClose(code);
 		closeSocket(ws, code, reason);
 		this.afterClose(a, Date.now());
@@ -54,6 +55,7 @@ export class Disconnects {
 		if (a === null || a.closedWith !== undefined) return;
 		a.closedWith = code;
 		writeAttachment(ws, a);
+		this.state.accounts.forget(ws);
 		this.afterClose(a, Date.now());
 		this.state.metrics.count(MetricEvent.Close, this.state.roomName, code);
 		log.info("disconnect", { room: this.state.roomName, session: a.session, code });

@@ -9,6 +9,8 @@ export const MetaKey = {
 	MovedTo: "moved_to",
 	/** Generation of this room object (0 for a room's first home; +1 per migration). */
 	Gen: "gen",
+	/** The message log's epoch (CONTRACT.md §13), made with the log and moved with it. */
+	Epoch: "epoch",
 } as const;
 export type MetaKey = (typeof MetaKey)[keyof typeof MetaKey];
 

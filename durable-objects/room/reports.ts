@@ -7,9 +7,14 @@ export function roomInfo(state: RoomState, room: string): RoomInfo {
 	return { room, home: state.home, seq: state.log.head(), connections: state.sockets.live().length, presence: state.presence.list() };
 }
 
-/** `GET /v1/rooms/:room/messages`. */
-export function historyPage(state: RoomState, after: number, limit: number): HistoryPage {
-	return { messages: state.log.range(after, limit), seq: state.log.head(), oldest: state.log.oldest() };
+/**
+ * `GET /v1/rooms/:room/messages`, as the JSON body of a {@link HistoryPage}. Built from the stored
+ * frames as text, without parsing `data`: an RPC answer of objects would be serialized twice
+ * (structured clone, then JSON) and hold every message as objects at each step.
+ */
+export function historyPage(state: RoomState, after: number, limit: number): string {
+	const messages = [...state.log.frameTexts(after, limit)].join(",");
+	return `{"messages":[${messages}],"seq":${state.log.head()},"oldest":${state.log.oldest() ?? "null"}}`;
 }
 
 /** Admin stats. */

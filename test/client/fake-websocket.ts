@@ -159,6 +159,8 @@ export function welcomeFrame(overrides: Partial<WelcomeFrame> = {}): WelcomeFram
 		home: "wnam",
 		heartbeat: { interval: 30_000, timeout: 90_000 },
 		presence: [],
+		epoch: "epoch-1",
+		reset: false,
 		...overrides,
 	};
 }

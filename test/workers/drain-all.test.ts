@@ -9,8 +9,8 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { registryStub } from "../../durable-objects/registry/registry.ts";
-import { CloseCode } from "../../protocol/close-codes.ts";
 import { BatonRoom as Room } from "../../durable-objects/room/baton-room.ts";
+import { CloseCode } from "../../protocol/close-codes.ts";
 import { admin, eventually, join, leaveRoom, muteInfoLogs, type TestSocket, uniqueRoom } from "./helpers.ts";
 
 muteInfoLogs();

@@ -370,7 +370,8 @@ describe("roomClient", () => {
 		const res = await env.ANCHORS.get(env.ANCHORS.idFromName(room)).migrate(room, "weur");
 		expect(res).toMatchObject({ ok: true, to: "weur" });
 		const stub = await roomClient(testRooms, room).stub();
-		expect((await stub.info(room)).home).toBe("weur");
+		const info = await stub.info(room);
+		expect(info.ok && info.value.home).toBe("weur");
 		expect(await stub.visitors()).toEqual(["alice"]);
 	});
 });

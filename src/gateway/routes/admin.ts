@@ -79,6 +79,12 @@ admin.post("/v1/admin/rooms/:room/kick", async (c) => {
 	return c.json(result);
 });
 
+const MIGRATE_REFUSALS: Partial<Record<ErrorCode, string>> = {
+	[ErrorCode.AlreadyThere]: "the room is already homed there",
+	[ErrorCode.BadRegion]: "bad region",
+	[ErrorCode.MigrationFailed]: "a migration step did not answer in time; the room stays where it was",
+};
+
 admin.post("/v1/admin/rooms/:room/migrate", async (c) => {
 	const room = c.req.param("room");
 	const body = await readJsonObject(c.req.raw);
@@ -88,7 +94,7 @@ admin.post("/v1/admin/rooms/:room/migrate", async (c) => {
 	}
 	const result = await anchorStub(gatewayBindings(c.env), room).migrate(room, to);
 	forgetRoute(room);
-	if (!result.ok) return errorResponse(result.code, result.code === ErrorCode.AlreadyThere ? `the room is already homed in ${to}` : "bad region");
+	if (!result.ok) return errorResponse(result.code, MIGRATE_REFUSALS[result.code] ?? "the migration could not run");
 	log.info("admin_migrate", { room, from: result.from, to: result.to, moved: result.moved, requestId: c.get("requestId") });
 	return c.json({ from: result.from, to: result.to, seq: result.seq, moved: result.moved });
 });

@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import { ErrorCode, isErrorCode } from "../../../protocol/error-codes.ts";
 import { jsonDepthExceeds, MAX_DATA_DEPTH } from "../../../protocol/json-depth.ts";
 import { isValidClientId } from "../../../protocol/messages.ts";
-import { QueryParam } from "../../../protocol/paths.ts";
+import { EPOCH_PATTERN, QueryParam } from "../../../protocol/paths.ts";
 import { mayPublish } from "../../core/auth/roles.ts";
 import { isRegion } from "../../core/config.ts";
 import { errorResponse, publishRefusal, RETRY_IN_HEADER } from "../../core/http-errors.ts";
@@ -48,7 +48,13 @@ rooms.get("/v1/rooms/:room/ws", async (c) => {
 	const config = c.get("config");
 	const after = parseNonNegativeInt(url.searchParams.get(QueryParam.After));
 	const regionParam = url.searchParams.get(QueryParam.Region);
-	if (after === "invalid" || (regionParam !== null && (!isRegion(regionParam) || !config.regions.includes(regionParam)))) {
+	const epochParam = url.searchParams.get(QueryParam.Epoch);
+	const epoch = epochParam === null || epochParam === "" ? null : epochParam;
+	if (
+		after === "invalid" ||
+		(regionParam !== null && (!isRegion(regionParam) || !config.regions.includes(regionParam))) ||
+		(epoch !== null && !EPOCH_PATTERN.test(epoch))
+	) {
 		return refuseUpgrade(ErrorCode.BadRequest, { subprotocol, room });
 	}
 	const resumeToken = url.searchParams.get(QueryParam.Resume);
@@ -61,6 +67,7 @@ rooms.get("/v1/rooms/:room/ws", async (c) => {
 		mayPublish: mayPublish(auth.claims, room),
 		resume: resumeToken === "" ? null : resumeToken,
 		after,
+		epoch,
 		region: c.get("region"),
 		requestId: c.get("requestId"),
 		homeHint,
@@ -85,7 +92,8 @@ rooms.get("/v1/rooms/:room", async (c) => {
 	if (!auth.ok) return refusal(auth);
 	const room = c.req.param("room");
 	const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
-	return c.json(await stub.info(room));
+	const answer = await stub.info(room, auth.claims.sub);
+	return answer.ok ? c.json(answer.value) : errorResponse(answer.code, answer.message);
 });
 
 rooms.get("/v1/rooms/:room/messages", async (c) => {
@@ -98,8 +106,9 @@ rooms.get("/v1/rooms/:room/messages", async (c) => {
 	}
 	const room = c.req.param("room");
 	const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
-	const page = await stub.history(room, after ?? 0, Math.min(limit ?? DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT));
-	return c.json(page);
+	const page = await stub.history(room, after ?? 0, Math.min(limit ?? DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT), auth.claims.sub);
+	// The room answers the page's JSON text (a HistoryPage): passed on as it is.
+	return page.ok ? c.body(page.value, 200, { "Content-Type": "application/json" }) : errorResponse(page.code, page.message);
 });
 
 rooms.post("/v1/rooms/:room/messages", async (c) => {
