@@ -34,6 +34,11 @@ export default defineConfig({
 								BATON_DEV_TOKENS: "false",
 								// Small, so test/workers/room.test.ts can fill a room (room_full → 1013).
 								MAX_CONNECTIONS_PER_ROOM: "6",
+								// Small, so test/workers/limits-*.test.ts reach each limit of §13 with a few frames.
+								MAX_CONNECTIONS_PER_SUB: "3",
+								HISTORY_MAX_BYTES: "32768",
+								SEND_BUFFER_MAX_BYTES: "65536",
+								SEND_BUFFER_ROOM_MAX_BYTES: "98304",
 							},
 						},
 					}),
