@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { MIGRATION_STEP_TIMEOUT_MS } from "../../durable-objects/anchor/anchor.ts";
 import { CloseCode } from "../../protocol/close-codes.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
-import { Room } from "../../src/index.ts";
+import { BatonRoom as Room } from "../../durable-objects/room/baton-room.ts";
 import {
 	admin,
 	api,
@@ -96,14 +96,14 @@ describe("finding 2: the kept log and every request stay within HISTORY_MAX_BYTE
 /** The room's dedupe records, read in its storage. */
 function dedupeRows(room: string): Promise<Array<{ session: string; id: string }>> {
 	return runInDurableObject(roomObject(room), (_i, state) =>
-		state.storage.sql.exec<{ session: string; id: string }>("SELECT session, id FROM dedupe ORDER BY id").toArray(),
+		state.storage.sql.exec<{ session: string; id: string }>("SELECT session, id FROM _baton_dedupe ORDER BY id").toArray(),
 	);
 }
 
 /** Moves every dedupe record's time back past RESUME_WINDOW_MS (time travel by rewriting storage). */
 function ageDedupe(room: string): Promise<void> {
 	return runInDurableObject(roomObject(room), (_i, state) => {
-		state.storage.sql.exec("UPDATE dedupe SET ts = ts - ?", LIMITS.resumeWindowMs + 1000);
+		state.storage.sql.exec("UPDATE _baton_dedupe SET ts = ts - ?", LIMITS.resumeWindowMs + 1000);
 	});
 }
 
@@ -145,7 +145,7 @@ describe("log epoch", () => {
 		const first = await join(room, "alice");
 		first.socket.publish("a");
 		await first.socket.ack("a");
-		const second = await join(room, "bob", { after: 1, query: { epoch: first.welcome.epoch } });
+		const second = await join(room, "bob", { after: 1, query: { epoch: first.welcome.epoch ?? "" } });
 		expect(second.welcome).toMatchObject({ epoch: first.welcome.epoch, reset: false, gap: false, replayed: 0 });
 		await leaveRoom(room, first.socket, second.socket);
 	});
@@ -178,7 +178,7 @@ describe("log epoch", () => {
 		const res = await admin(`/rooms/${room}/migrate`, { body: { to: "weur" } });
 		expect(res.status, await res.clone().text()).toBe(200);
 		expect((await before.socket.closed()).code).toBe(CloseCode.RoomMoved);
-		const after = await join(room, "alice", { resume: before.welcome.resume, after: 1, query: { epoch: before.welcome.epoch } });
+		const after = await join(room, "alice", { resume: before.welcome.resume, after: 1, query: { epoch: before.welcome.epoch ?? "" } });
 		expect(after.welcome).toMatchObject({ home: "weur", epoch: before.welcome.epoch, reset: false, resumed: true });
 		await leaveRoom(room, after.socket);
 	});
