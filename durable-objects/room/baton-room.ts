@@ -38,11 +38,12 @@ import { type PublishHook, PublishPipeline, publishResult, socketReply } from ".
 import { ConnectionQueue } from "./publish-queue.ts";
 import { countStrike } from "./rate-limit.ts";
 import { acknowledge } from "./read-ack.ts";
+import { Replays } from "./replay.ts";
 import { historyPage, roomInfo, roomStats } from "./reports.ts";
 import { resumeKey } from "./resume-key.ts";
 import { refuseBanned } from "./room-access.ts";
 import { readServerPublish, type ServerPublishRequest } from "./server-publish.ts";
-import { closeSlowConsumers } from "./slow-consumers.ts";
+import { closeSlowConsumer, closeSlowConsumers } from "./slow-consumers.ts";
 import { RoomState } from "./state.ts";
 import { refreshToken } from "./token-refresh.ts";
 import { exportPage, importPage, type TransferPage, type TransferRow, type TransferTable } from "./transfer.ts";
@@ -127,6 +128,7 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 	readonly #disconnects: Disconnects;
 	readonly #clock: AlarmClock;
 	readonly #publishes: PublishPipeline;
+	readonly #replays: Replays;
 	readonly #queue = new ConnectionQueue();
 	readonly #hookTimeoutMs: number;
 	/** onJoin / onLeave calls, chained so they run in the order presence changed. */
@@ -145,6 +147,7 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 			this.#hookTimeoutMs,
 			(headCum) => closeSlowConsumers(state, this.#disconnects, headCum),
 		);
+		this.#replays = new Replays(state, (ws) => closeSlowConsumer(this.#disconnects, ws));
 		state.counters.countWakeup();
 		// One line per construction: evictions (hibernation) show up as a new wake with sockets open.
 		// A new room has no name stored yet: the object's own name (`room` or `room@gen`) says it.
@@ -207,7 +210,7 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		const client = { room: info.room, sub: info.sub, name: info.name, claims: info.claims };
 		const refused = await admit(state, { client, resumeSession }, this.#connectHook(), this.#hookTimeoutMs);
 		if (refused !== null) return refusalResponse(refused);
-		const opened = await openConnection(state, this.#disconnects, info, resumeSession, key);
+		const opened = await openConnection(state, this.#disconnects, this.#replays, info, resumeSession, key);
 		this.#notify("onLeave", opened.leaves);
 		if (opened.joined !== null) this.#notify("onJoin", [opened.joined]);
 		await this.#clock.armForNewSocket(opened.at, info.exp);

@@ -12,6 +12,7 @@ import { MetricEvent } from "../../src/core/metrics.ts";
 import { newAttachment, writeAttachment } from "./attachment.ts";
 import type { Disconnects } from "./disconnect.ts";
 import { presenceFrame } from "./presence.ts";
+import type { Replays } from "./replay.ts";
 import { sessionTag } from "./sockets.ts";
 import type { RoomState } from "./state.ts";
 import { replayFor, welcomeFrame } from "./welcome.ts";
@@ -31,13 +32,15 @@ export interface Opened {
 export async function openConnection(
 	state: RoomState,
 	disconnects: Disconnects,
+	replays: Replays,
 	info: ConnectInfo,
 	resumeSession: string | null,
 	key: string,
 ): Promise<Opened> {
 	const { sessions, presence, sockets, config } = state;
-	// Sign before deciding: once decided, everything up to the last replayed frame runs without
-	// an await, so no publish can interleave between `welcome` and the replay.
+	// Sign before deciding: once decided, everything up to the replay's start runs without an
+	// await, so no publish can interleave between `welcome` and the replay (replay.ts keeps the
+	// order from there).
 	const fresh = crypto.randomUUID();
 	const candidates = resumeSession === null ? [fresh] : [resumeSession, fresh];
 	const tokens = await Promise.all(
@@ -79,7 +82,7 @@ export async function openConnection(
 		epoch: state.log.epoch(),
 	};
 	sockets.send(server, welcomeFrame(facts, replay));
-	if (replay.after !== null) for (const text of state.log.frameTexts(replay.after)) sockets.sendText(server, text);
+	if (replay.after !== null) replays.start(server, replay.after);
 	if (joined !== null) sockets.broadcast(presenceFrame("join", joined), server);
 	for (const [old, a] of replaced) disconnects.close(old, a, CloseCode.SessionReplaced, { code: "session_replaced" });
 

@@ -23,6 +23,7 @@ export class Disconnects {
 		a.closedWith = code;
 		writeAttachment(ws, a);
 		this.state.accounts.forget(ws);
+		this.state.sockets.forgetReplay(ws);
 		this.state.counters.countClose(code);
 		closeSocket(ws, code, reason);
 		this.afterClose(a, Date.now());
@@ -56,6 +57,7 @@ export class Disconnects {
 		a.closedWith = code;
 		writeAttachment(ws, a);
 		this.state.accounts.forget(ws);
+		this.state.sockets.forgetReplay(ws);
 		this.afterClose(a, Date.now());
 		this.state.metrics.count(MetricEvent.Close, this.state.roomName, code);
 		log.info("disconnect", { room: this.state.roomName, session: a.session, code });

@@ -202,12 +202,16 @@ export class MessageLog {
 	}
 
 	/**
-	 * The frame texts of the kept messages with seq > after (at most `limit`), one row at a time
-	 * from SQLite's cursor: a replay never holds the whole log in memory.
+	 * The kept messages with seq > after (at most `limit`) as sent — seq, frame text and its UTF-8
+	 * size — one row at a time from SQLite's cursor: a replay never holds the whole log in memory.
 	 */
-	*frameTexts(after: number, limit = Number.MAX_SAFE_INTEGER): Generator<string> {
-		const rows = this.sql.exec<MessageRow>("SELECT seq, id, sender, data, ts FROM _baton_messages WHERE seq > ? ORDER BY seq LIMIT ?", after, limit);
-		for (const row of rows) yield messageFrameText(row.seq, row.id, row.sender, row.data, row.ts);
+	*frames(after: number, limit = Number.MAX_SAFE_INTEGER): Generator<{ seq: number; text: string; bytes: number }> {
+		const rows = this.sql.exec<MessageRow & { bytes: number }>(
+			"SELECT seq, id, sender, data, ts, bytes FROM _baton_messages WHERE seq > ? ORDER BY seq LIMIT ?",
+			after,
+			limit,
+		);
+		for (const row of rows) yield { seq: row.seq, text: messageFrameText(row.seq, row.id, row.sender, row.data, row.ts), bytes: row.bytes };
 	}
 
 	/**

@@ -177,7 +177,7 @@ export class PublishPipeline {
 		if (this.state.moving) return moving();
 		const result = this.state.log.append({ scope: input.scope, id: input.id, from: input.from, data, now });
 		if (result.text === undefined || result.cum === undefined) return { kind: "dup", seq: result.seq };
-		this.state.sockets.broadcastText(result.text);
+		this.state.sockets.broadcastMessage(result.text);
 		this.appended(result.cum);
 		this.state.metrics.count(MetricEvent.Publish, this.state.roomName, input.source);
 		return { kind: "stored", seq: result.seq };

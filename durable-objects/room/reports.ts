@@ -13,7 +13,7 @@ export function roomInfo(state: RoomState, room: string): RoomInfo {
  * (structured clone, then JSON) and hold every message as objects at each step.
  */
 export function historyPage(state: RoomState, after: number, limit: number): string {
-	const messages = [...state.log.frameTexts(after, limit)].join(",");
+	const messages = Array.from(state.log.frames(after, limit), (f) => f.text).join(",");
 	return `{"messages":[${messages}],"seq":${state.log.head()},"oldest":${state.log.oldest() ?? "null"}}`;
 }
 

@@ -12,8 +12,11 @@ const REASON = { code: ErrorCode.SlowConsumer };
 
 export function closeSlowConsumers(state: RoomState, disconnects: Disconnects, headCum: number): void {
 	const limits = { perConnection: state.config.sendBufferMaxBytes, room: state.config.sendBufferRoomMaxBytes };
-	for (const ws of state.accounts.overLimit(headCum, limits)) {
-		const a = liveAttachment(ws);
-		if (a !== null) disconnects.close(ws, a, CloseCode.SlowConsumer, REASON);
-	}
+	for (const ws of state.accounts.overLimit(headCum, limits)) closeSlowConsumer(disconnects, ws);
+}
+
+/** Closes one connection 4013: over its account, or its replay fell behind the log (replay.ts). */
+export function closeSlowConsumer(disconnects: Disconnects, ws: WebSocket): void {
+	const a = liveAttachment(ws);
+	if (a !== null) disconnects.close(ws, a, CloseCode.SlowConsumer, REASON);
 }

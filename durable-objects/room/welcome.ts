@@ -4,10 +4,8 @@
  * connect whose `?epoch=` names another log than the room's gets every kept message instead,
  * with `gap` and `reset` set: its `after` counted in a log that is gone.
  *
- * The replay is read from SQLite one row at a time as it is sent (MessageLog.frameTexts), so no
- * connect holds the log in memory; and the kept log is itself bounded by HISTORY_MAX_BYTES. The
- * caller sends `welcome` and every replayed frame without an await in between, which is what
- * keeps live messages behind the replay: a publish is another event, and runs after.
+ * The replay itself is sent by replay.ts, a page at a time, read from SQLite as it goes; the kept
+ * log is itself bounded by HISTORY_MAX_BYTES.
  */
 import { MessageType, type PresenceEntry, type WelcomeFrame } from "../../protocol/messages.ts";
 import type { MessageLog } from "./message-log.ts";
