@@ -6,9 +6,9 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MIGRATION_STEP_TIMEOUT_MS } from "../../durable-objects/anchor/anchor.ts";
+import { BatonRoom as Room } from "../../durable-objects/room/baton-room.ts";
 import { CloseCode } from "../../protocol/close-codes.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
-import { BatonRoom as Room } from "../../durable-objects/room/baton-room.ts";
 import {
 	admin,
 	api,
