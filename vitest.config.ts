@@ -37,6 +37,11 @@ export default defineConfig({
 								// Small, so test/workers/presence-modes.test.ts crosses into count mode with 5 subs
 								// (and back to event mode at ¾ · 4 = 3).
 								PRESENCE_EVENTS_MAX: "4",
+								// Small, so test/workers/limits-*.test.ts reach each limit of §13 with a few frames.
+								MAX_CONNECTIONS_PER_SUB: "3",
+								HISTORY_MAX_BYTES: "32768",
+								SEND_BUFFER_MAX_BYTES: "65536",
+								SEND_BUFFER_ROOM_MAX_BYTES: "98304",
 							},
 						},
 					}),

@@ -33,6 +33,7 @@ import { type SavedSession, SessionStore } from "./persist.ts";
 import { type LinkLoss, LOCAL_CLOSE_CODE, nextStep } from "./policy.ts";
 import { PresenceView } from "./presence.ts";
 import { checkPresenceOptions, fetchPresencePage, type PresencePage, type PresencePageOptions } from "./presence-page.ts";
+import { ReadSchedule, utf8Bytes } from "./read-ack.ts";
 import { dropRestored, restorePublishes, SessionWriter } from "./saved-session.ts";
 import { onAbort, type SignalLike } from "./signal.ts";
 import { closeSocket, type SocketMessageEvent, sendText, type WebSocketLike } from "./socket.ts";
@@ -53,11 +54,18 @@ interface Link {
 	authPending: string | null;
 	/** When the last frame of any kind arrived (liveness). */
 	lastFrameAt: number;
+	/** When this socket next tells the room what it received (`read`, CONTRACT.md §13). */
+	readonly reads: ReadSchedule;
+	/** When the pending `read` timer fires (ms since epoch); null when none is set. */
+	readDueAt: number | null;
 }
 
 /** `reconnect` outlives a link; every other timer belongs to the current link. */
-type TimerName = "reconnect" | "connect" | "ping" | "deadline" | "retry" | "pace" | "refresh" | "probe";
-const LINK_TIMERS: readonly TimerName[] = ["connect", "ping", "deadline", "retry", "pace", "refresh", "probe"];
+type TimerName = "reconnect" | "connect" | "ping" | "deadline" | "retry" | "moving" | "pace" | "refresh" | "probe" | "read";
+const LINK_TIMERS: readonly TimerName[] = ["connect", "ping", "deadline", "retry", "moving", "pace", "refresh", "probe", "read"];
+
+/** How long a publish refused `room_moving` waits before it is sent again when the server names no `retryIn`. */
+const ROOM_MOVING_RETRY_MS = 1000;
 
 /** Why a probe `ping` was sent, which decides how soon to redial if it goes unanswered. */
 type ProbeCause = "network_probe_failed" | "network_online";
@@ -108,6 +116,8 @@ export class RoomConnection<T = unknown> {
 	#resume: string | null = null;
 	/** The latest welcome, for `opened()`. */
 	#welcome: WelcomeFrame | null = null;
+	/** The room log's epoch of the last welcome (sent with `after` on the next connect). */
+	#epoch: string | null = null;
 	readonly #ready: Deferred<WelcomeFrame> = deferred();
 	readonly #openWaiters = new Set<Deferred<WelcomeFrame>>();
 	readonly #streams = new MessageStreams<T>();
@@ -459,7 +469,8 @@ export class RoomConnection<T = unknown> {
 		const endpoints = this.#options.endpoints;
 		const base = endpoints[this.#endpoint % endpoints.length] ?? endpoints[0];
 		const after = this.#ordering.cursor;
-		const url = socketUrl(base ?? "", this.#options.room, { resume: this.#resume, after });
+		// The epoch `after` counts in: a room whose log is another answers with `reset` (CONTRACT.md §13).
+		const url = socketUrl(base ?? "", this.#options.room, { resume: this.#resume, after, epoch: after === null ? null : this.#epoch });
 		let ws: WebSocketLike;
 		try {
 			ws = new this.#options.WebSocket(url, socketProtocols(token));
@@ -468,7 +479,7 @@ export class RoomConnection<T = unknown> {
 			this.#recover({ kind: "close", code: CloseCode.Abnormal, reason: "" }, false, null);
 			return;
 		}
-		const link: Link = { id: ++this.#links, ws, after, token, authPending: null, lastFrameAt: Date.now() };
+		const link: Link = { id: ++this.#links, ws, after, token, authPending: null, lastFrameAt: Date.now(), reads: new ReadSchedule(), readDueAt: null };
 		this.#link = link;
 		this.#log("debug", "dialing", { endpoint: this.#endpoint, attempt: this.#attempt, resume: this.#resume !== null, after });
 		ws.addEventListener("message", (event) => this.#onFrame(link, event));
@@ -573,6 +584,7 @@ export class RoomConnection<T = unknown> {
 		switch (frame.type) {
 			case MessageType.Message:
 				this.#onMessage(link, frame);
+				this.#scheduleRead(link, utf8Bytes(text));
 				return;
 			case MessageType.Ack:
 				if (this.#outbox.ack(frame.id, { seq: frame.seq, dup: frame.dup })) {
@@ -622,6 +634,7 @@ export class RoomConnection<T = unknown> {
 		}
 		this.#resume = welcome.resume;
 		this.#welcome = welcome;
+		if (welcome.epoch !== undefined) this.#epoch = welcome.epoch;
 		const gap = this.#anchor(link, welcome);
 		this.#writer.saveSoon();
 		const presenceChanged = this.#presence.onWelcome(welcome);
@@ -654,8 +667,10 @@ export class RoomConnection<T = unknown> {
 			this.#ordering.anchor(welcome.seq);
 			return null;
 		}
-		// `gap`: part of (after, oldest kept) was trimmed. `seq < after`: the log itself restarted.
-		if (!welcome.gap && welcome.seq >= link.after) return null;
+		// `gap`: part of (after, oldest kept) was trimmed. `seq < after`: the log itself restarted
+		// (a server without epochs). `reset` (with `gap`): the room's log is another than the one
+		// `after` counted in; its replay starts at its oldest message and `lastSeq` moves back there.
+		if (!welcome.gap && welcome.reset !== true && welcome.seq >= link.after) return null;
 		// The seq log is gapless, so the replayed messages are exactly (seq - replayed, seq].
 		const next = welcome.seq - welcome.replayed + 1;
 		this.#ordering.anchor(next - 1);
@@ -695,8 +710,12 @@ export class RoomConnection<T = unknown> {
 				this.#armRetry(link);
 				return;
 			case ErrorCode.RoomMoving:
-				// Left marked as sent on this link: the room is about to close it with 4010, and the
-				// welcome on the new home re-sends it.
+				// The room is frozen for a migration (CONTRACT.md §13): sent again after `retryIn` on
+				// this socket — a migration that rolls back sends no 4010. Nothing is sent meanwhile, so
+				// publishes keep their order; if the room moves instead, the new home's welcome re-sends it.
+				this.#outbox.markUnsent(id);
+				if (!this.#timers.has("moving"))
+					this.#timers.set("moving", ("retryIn" in frame ? frame.retryIn : undefined) ?? ROOM_MOVING_RETRY_MS, () => this.#pump(link));
 				return;
 			default:
 				this.#outbox.fail(id, new BatonError(frame.code, frame.message, { publishId: id }));
@@ -757,7 +776,7 @@ export class RoomConnection<T = unknown> {
 		if (link !== this.#link || this.#state !== "open") return;
 		// After a refusal nothing is sent until the retry delay has passed; a pending pace timer
 		// will call again.
-		if (this.#timers.has("retry") || this.#timers.has("pace")) return;
+		if (this.#timers.has("retry") || this.#timers.has("moving") || this.#timers.has("pace")) return;
 		const { unsent, inFlight } = this.#outbox.queueOn(link.id);
 		let sending = inFlight;
 		for (const entry of unsent) {
@@ -771,6 +790,29 @@ export class RoomConnection<T = unknown> {
 			this.#flow.sent(entry.sentAt);
 			sending++;
 		}
+	}
+
+	/** After a message of `bytes` arrived: a `read` now, or a timer for when one is due. */
+	#scheduleRead(link: Link, bytes: number): void {
+		if (link !== this.#link) return;
+		const now = Date.now();
+		const due = link.reads.received(bytes, now);
+		if (due <= now) {
+			this.#sendRead(link);
+			return;
+		}
+		if (link.readDueAt === due) return;
+		link.readDueAt = due;
+		this.#timers.set("read", due - now, () => this.#sendRead(link));
+	}
+
+	/** Tells the room everything up to `lastSeq` arrived (never answered). */
+	#sendRead(link: Link): void {
+		this.#timers.clear("read");
+		link.readDueAt = null;
+		const seq = this.#ordering.cursor;
+		if (link !== this.#link || seq === null || !link.reads.worth(seq)) return;
+		if (sendText(link.ws, JSON.stringify({ type: MessageType.Read, seq }))) link.reads.sent(seq, Date.now());
 	}
 
 	#sendEntry(link: Link, entry: OutboxEntry): boolean {
@@ -793,6 +835,7 @@ export class RoomConnection<T = unknown> {
 		this.#resume = saved.resume;
 		this.#sub = saved.sub;
 		this.#restoredSub = saved.sub;
+		this.#epoch = saved.epoch;
 		restorePublishes(this.#outbox, saved.outbox, this.#options.publishTimeout ?? undefined, (id, error) => {
 			this.#events.emit("error", { code: error.code, message: error.message, publishId: id });
 		});
@@ -805,6 +848,7 @@ export class RoomConnection<T = unknown> {
 			sub: this.#sub,
 			resume: this.#resume,
 			lastSeq: this.#ordering.cursor,
+			epoch: this.#epoch,
 			outbox: this.#outbox.entries().map((entry) => ({ id: entry.id, frame: entry.frame })),
 		};
 	}

@@ -32,6 +32,8 @@ export interface SavedSession {
 	sub: string | null;
 	resume: string | null;
 	lastSeq: number | null;
+	/** The log epoch `lastSeq` counts in; null when unknown (saved before epochs, or never welcomed). */
+	epoch: string | null;
 	outbox: SavedPublish[];
 }
 
@@ -110,9 +112,12 @@ function parseSaved(value: unknown): SavedSession | null {
 	const resume: unknown = Reflect.get(value, "resume");
 	const lastSeq: unknown = Reflect.get(value, "lastSeq");
 	const outbox: unknown = Reflect.get(value, "outbox");
+	// Sessions saved before epochs have none.
+	const epoch: unknown = Reflect.get(value, "epoch") ?? null;
 	if (!(sub === null || typeof sub === "string")) return null;
 	if (!(resume === null || typeof resume === "string")) return null;
 	if (!(lastSeq === null || (typeof lastSeq === "number" && Number.isSafeInteger(lastSeq) && lastSeq >= 0))) return null;
+	if (!(epoch === null || typeof epoch === "string")) return null;
 	if (!Array.isArray(outbox)) return null;
 	const publishes: SavedPublish[] = [];
 	for (const item of outbox) {
@@ -121,7 +126,7 @@ function parseSaved(value: unknown): SavedSession | null {
 		if (typeof id !== "string" || typeof frame !== "string") return null;
 		publishes.push({ id, frame });
 	}
-	return { sub, resume, lastSeq, outbox: publishes };
+	return { sub, resume, lastSeq, epoch, outbox: publishes };
 }
 
 function messageOf(error: unknown): string {

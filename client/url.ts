@@ -6,11 +6,13 @@ export interface SocketQuery {
 	resume: string | null;
 	/** Replay messages with seq > after; null on a first connect that wants only live traffic. */
 	after: number | null;
+	/** The log epoch `after` counts in (the last `welcome.epoch`); null when none is known. */
+	epoch?: string | null;
 }
 
 /**
  * Turns a gateway base URL into a room's WebSocket URL: `http` → `ws`, `https` → `wss`, the room
- * path appended to any base path, plus `resume` and `after`. The access token is not in the URL:
+ * path appended to any base path, plus `resume`, `after` and `epoch`. The access token is not in the URL:
  * it goes in the `baton.auth.<jwt>` subprotocol (see {@link socketProtocols}), so it never shows in
  * URL logs or browser consoles.
  *
@@ -24,6 +26,7 @@ export function socketUrl(base: string, room: string, query: SocketQuery): strin
 	url.hash = "";
 	if (query.resume !== null) url.searchParams.set(QueryParam.Resume, query.resume);
 	if (query.after !== null) url.searchParams.set(QueryParam.After, String(query.after));
+	if (query.epoch !== undefined && query.epoch !== null) url.searchParams.set(QueryParam.Epoch, query.epoch);
 	return url.toString();
 }
 

@@ -22,7 +22,7 @@ export const CloseCode = {
 	InternalError: 1011,
 	/** Drain before a deploy or eviction; reason `{"retryIn":ms}`. Resume after retryIn. */
 	ServiceRestart: 1012,
-	/** Overload (room full); reason `{"code","retryIn"}`. Reconnect after retryIn, with backoff. */
+	/** Overload (room full, too many connections of one sub, room moving); reason `{"code","retryIn"}`. Reconnect after retryIn, with backoff. */
 	TryAgainLater: 1013,
 	/** Access token expired or invalid. Get a new token, then resume. */
 	Unauthorized: 4001,
@@ -36,6 +36,12 @@ export const CloseCode = {
 	RoomMoved: 4010,
 	/** A newer connection resumed this session. Stop (the newer one carries on). */
 	SessionReplaced: 4011,
+	/**
+	 * Slow consumer (CONTRACT.md §13): the bytes the room sent above the connection's last `read`
+	 * exceeded SEND_BUFFER_MAX_BYTES, or it was the furthest behind when the room's total exceeded
+	 * SEND_BUFFER_ROOM_MAX_BYTES; reason `{"code":"slow_consumer"}`. Resume after backoff.
+	 */
+	SlowConsumer: 4013,
 	/** Bad request: bad room name or parameters. Stop. */
 	BadRequest: 4400,
 	/**

@@ -17,6 +17,8 @@ export const ErrorCode = {
 	BadRequest: "bad_request",
 	/** The room holds MAX_CONNECTIONS_PER_ROOM live connections. */
 	RoomFull: "room_full",
+	/** The room holds MAX_CONNECTIONS_PER_SUB live connections of this sub (CONTRACT.md §13). */
+	TooManyConnections: "too_many_connections",
 	/** No verification key is configured (BATON_JWT_SECRET, BATON_JWKS, BATON_JWKS_URL), or one is unusable. */
 	ServerMisconfigured: "server_misconfigured",
 	/** A WebSocket route called without `Upgrade: websocket`. */
@@ -33,8 +35,12 @@ export const ErrorCode = {
 	RoomMoving: "room_moving",
 	/** A frame that is not JSON, has an unknown type or misses fields. */
 	BadMessage: "bad_message",
-	/** A publish refused by the connection's token bucket. */
+	/** A publish refused by the (room, sub) token bucket (CONTRACT.md §13). */
 	RateLimited: "rate_limited",
+	/** Close reason of 4013: the connection fell too far behind what the room sent it (CONTRACT.md §13). */
+	SlowConsumer: "slow_consumer",
+	/** A migration step did not answer in time before the pointer flip; the room stays where it was. */
+	MigrationFailed: "migration_failed",
 	/** Anything unexpected; details are logged, never sent. */
 	Internal: "internal",
 } as const;
@@ -49,6 +55,7 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
 	bad_room: 400,
 	bad_request: 400,
 	room_full: 503,
+	too_many_connections: 503,
 	server_misconfigured: 500,
 	upgrade_required: 426,
 	too_large: 413,
@@ -58,6 +65,8 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
 	room_moving: 503,
 	bad_message: 400,
 	rate_limited: 429,
+	slow_consumer: 503,
+	migration_failed: 503,
 	internal: 500,
 };
 
@@ -73,6 +82,7 @@ export function upgradeRefusalCloseCode(code: ErrorCode): CloseCode {
 		case ErrorCode.BadRequest:
 			return CloseCode.BadRequest;
 		case ErrorCode.RoomFull:
+		case ErrorCode.TooManyConnections:
 		case ErrorCode.RoomMoving:
 			return CloseCode.TryAgainLater;
 		default:

@@ -23,6 +23,7 @@ export const MessageType = {
 	PresenceState: "presence_state",
 	Publish: "publish",
 	Auth: "auth",
+	Read: "read",
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -47,6 +48,10 @@ export interface WelcomeFrame {
 	presenceCount?: number;
 	/** True in count mode: `presence` lists only some of the subs present (§12). */
 	presenceTruncated?: boolean;
+	/** The room log's epoch: fixed when the log was created, kept across restarts and migrations (§13); absent from servers that predate it. */
+	epoch?: string;
+	/** The connect's `?epoch=` named another log: the replay starts at the oldest kept message (§13). */
+	reset?: boolean;
 }
 
 /** A room message. `T` is the type the app says its publishers send; the wire does not check it. */
@@ -78,6 +83,8 @@ export interface ErrorFrame {
 	code: ErrorCode;
 	message: string;
 	id?: string;
+	/** When to try again (ms): `room_moving` publishes carry it (§13). */
+	retryIn?: number;
 }
 
 /** An `error` frame with an app's own code: an `onPublish` rejection (CONTRACT.md §14). */
@@ -128,7 +135,16 @@ export interface AuthFrame {
 	token: string;
 }
 
-export type ClientFrame = PublishFrame | AuthFrame;
+/**
+ * The highest seq the client has received (§13): the room's account of what it sent above this
+ * is its slow-consumer measure. Never answered.
+ */
+export interface ReadFrame {
+	type: "read";
+	seq: number;
+}
+
+export type ClientFrame = PublishFrame | AuthFrame | ReadFrame;
 
 /** Result of parsing untrusted input: the value, or why it was refused (with the id if one was readable). */
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string; id?: string };
@@ -144,7 +160,7 @@ export function isValidClientId(value: unknown): value is string {
 
 /**
  * Parses one inbound text frame. Never throws: anything that is not a well-formed
- * `publish` or `auth` frame is refused with a reason (sent back as `bad_message`).
+ * `publish`, `auth` or `read` frame is refused with a reason (sent back as `bad_message`).
  */
 export function parseClientFrame(text: string): ParseResult<ClientFrame> {
 	let value: unknown;
@@ -166,6 +182,10 @@ export function parseClientFrame(text: string): ParseResult<ClientFrame> {
 				return { ok: false, reason: "auth needs a token" };
 			}
 			return { ok: true, value: { type: "auth", token: value.token } };
+		}
+		case MessageType.Read: {
+			if (!isNonNegInt(value.seq)) return { ok: false, reason: "read needs a seq (an integer >= 0)" };
+			return { ok: true, value: { type: "read", seq: value.seq } };
 		}
 		default:
 			return { ok: false, reason: "unknown frame type", ...(id === undefined ? {} : { id }) };
@@ -242,6 +262,9 @@ export function parseServerFrame(text: string): ParseResult<ServerFrame> {
 				// Optional (§12): kept when well-formed, so older servers' welcomes still parse.
 				if (isNonNegInt(v.presenceCount)) welcome.presenceCount = v.presenceCount;
 				if (typeof v.presenceTruncated === "boolean") welcome.presenceTruncated = v.presenceTruncated;
+				// Optional (§13) for the same reason.
+				if (typeof v.epoch === "string") welcome.epoch = v.epoch;
+				if (typeof v.reset === "boolean") welcome.reset = v.reset;
 				return { ok: true, value: welcome };
 			}
 			return { ok: false, reason: "malformed welcome" };
@@ -264,6 +287,7 @@ export function parseServerFrame(text: string): ParseResult<ServerFrame> {
 			if (isErrorCode(v.code) && typeof v.message === "string") {
 				const frame: ErrorFrame = { type: "error", code: v.code, message: v.message };
 				if (typeof v.id === "string") frame.id = v.id;
+				if (isNonNegInt(v.retryIn)) frame.retryIn = v.retryIn;
 				return { ok: true, value: frame };
 			}
 			// An app's own code (an onPublish rejection) always answers a publish: it carries the id.

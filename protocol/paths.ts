@@ -15,7 +15,12 @@ export const QueryParam = {
 	Limit: "limit",
 	/** `GET /v1/rooms/:room/presence`: the `next` of the page before. */
 	Cursor: "cursor",
+	/** The log epoch the client's `after` counts in (`welcome.epoch`, CONTRACT.md §13). */
+	Epoch: "epoch",
 } as const;
+
+/** What `?epoch=` may hold: an epoch the room issued is 22 base64url characters; anything else is refused. */
+export const EPOCH_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Path of a room's WebSocket route, relative to a gateway base URL. */
 export function roomSocketPath(room: string): string {

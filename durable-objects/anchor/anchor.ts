@@ -9,6 +9,11 @@
  * If the process dies in the middle, `recover()` (run by the anchor's alarm and before any
  * resolve) rolls back an unflipped copy, or finishes a flipped one: the room always ends up
  * served from exactly one home with every acked message.
+ *
+ * A step that does not answer within MIGRATION_STEP_TIMEOUT_MS (CONTRACT.md §13) before the
+ * pointer flips fails the migration: the old home is unfrozen and serves on, and `migrate`
+ * answers `migration_failed`. After the flip a migration only rolls forward, retried by the
+ * alarm until the old home has told its sockets to move.
  */
 import { DurableObject } from "cloudflare:workers";
 import { ErrorCode } from "../../protocol/error-codes.ts";
@@ -20,6 +25,7 @@ import { registryStub } from "../registry/registry.ts";
 import type { BatonRoom } from "../room/baton-room.ts";
 import { type Migration, migrate } from "../schema-migrations.ts";
 import { copyRoom } from "./copy.ts";
+import { step } from "./step.ts";
 
 /** The anchor's schema, as numbered migrations (../schema-migrations.ts). */
 const ANCHOR_MIGRATIONS: readonly Migration[] = [
@@ -35,6 +41,7 @@ const ANCHOR_MIGRATIONS: readonly Migration[] = [
 
 /** How soon a crashed migration is recovered by the anchor's alarm. */
 const RECOVERY_DELAY_MS = 5_000;
+const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 /** Registry touches are throttled: the registry lists rooms active within the resume window. */
 const REGISTRY_TOUCH_INTERVAL_MS = 60_000;
 
@@ -56,6 +63,8 @@ interface RouteRow {
 	touched_at: number;
 	[key: string]: SqlStorageValue;
 }
+
+type RoomStub = DurableObjectStub<BatonRoom<unknown>>;
 
 export type MigrateResult = { ok: true; from: string; to: string; seq: number; moved: number } | { ok: false; code: ErrorCode };
 
@@ -151,15 +160,24 @@ export class RoomAnchor extends DurableObject<unknown> {
 
 		const oldRoom = this.roomStub(room, from);
 		const newRoom = this.roomStub(room, next);
-		const { seq } = await oldRoom.freeze(room);
-		await newRoom.importBegin(room, next.home, next.gen);
-		const copied = await copyRoom(room, oldRoom, newRoom);
-		await newRoom.importFinish(seq);
-		log.info("migrate_copied", { room, from: from.home, to, seq, pages: copied.pages, legacy: copied.legacy });
+		let seq: number;
+		try {
+			seq = await this.copy(room, oldRoom, newRoom, next);
+		} catch (error) {
+			return this.rollBack(room, from, to, error);
+		}
 		await this.faultPause();
 
 		this.ctx.storage.sql.exec("UPDATE route SET home = ?, gen = ?, mig_phase = 'flipped' WHERE id = 1", next.home, next.gen);
-		const { moved } = await oldRoom.completeMove(next);
+		let moved = 0;
+		try {
+			moved = (await step("completeMove", oldRoom.completeMove(next))).moved;
+		} catch (error) {
+			// Flipped: the room is served from its new home already. The alarm (armed above) finishes
+			// telling the old home's sockets to move; nothing is rolled back any more.
+			log.warn("migrate_roll_forward_pending", { room, from: from.home, to, error: reasonOf(error) });
+			return { ok: true, from: from.home, to, seq, moved };
+		}
 		this.ctx.storage.sql.exec(CLEAR_MIGRATION);
 		await this.ctx.storage.deleteAlarm();
 		this.ctx.waitUntil(
@@ -169,6 +187,32 @@ export class RoomAnchor extends DurableObject<unknown> {
 		);
 		log.info("migrate_done", { room, from: from.home, to, seq, moved });
 		return { ok: true, from: from.home, to, seq, moved };
+	}
+
+	/** Steps 1–3: freeze the old home and copy its state into the next generation; each step within the timeout. Returns the seq head. */
+	private async copy(room: string, oldRoom: RoomStub, newRoom: RoomStub, next: RoomTarget): Promise<number> {
+		const { seq, epoch } = await step("freeze", oldRoom.freeze(room));
+		await step("importBegin", newRoom.importBegin(room, next.home, next.gen));
+		const copied = await copyRoom(room, oldRoom, newRoom, step);
+		await step("importFinish", newRoom.importFinish(seq, epoch));
+		log.info("migrate_copied", { room, to: next.home, gen: next.gen, seq, pages: copied.pages, legacy: copied.legacy });
+		return seq;
+	}
+
+	/**
+	 * A step failed before the flip: the old home is unfrozen and serves on. If even that does not
+	 * answer, the route stays marked and the alarm retries the rollback (recover()).
+	 */
+	private async rollBack(room: string, from: RoomTarget, to: string, error: unknown): Promise<MigrateResult> {
+		log.warn("migrate_failed", { room, from: from.home, to, error: reasonOf(error) });
+		try {
+			await step("unfreeze", this.roomStub(room, from).unfreeze());
+			this.ctx.storage.sql.exec(CLEAR_MIGRATION);
+			await this.ctx.storage.deleteAlarm();
+		} catch (unfreezeError) {
+			log.warn("migrate_rollback_pending", { room, from: from.home, to, error: reasonOf(unfreezeError) });
+		}
+		return { ok: false, code: ErrorCode.MigrationFailed };
 	}
 
 	/** Test-only fault injection: a pause between copy and flip, so a test can kill the process there. */
@@ -187,12 +231,20 @@ export class RoomAnchor extends DurableObject<unknown> {
 		if (row === null || row.mig_phase === null || row.mig_from === null || row.mig_from_gen === null || row.mig_to === null || row.mig_gen === null) return row;
 		const room = row.room;
 		const old = this.roomStub(room, { home: row.mig_from, gen: row.mig_from_gen });
-		if (row.mig_phase === "copying") {
-			await old.unfreeze();
-			log.warn("migrate_rolled_back", { room, from: row.mig_from, to: row.mig_to });
-		} else {
-			await old.completeMove({ home: row.mig_to, gen: row.mig_gen });
-			log.warn("migrate_rolled_forward", { room, from: row.mig_from, to: row.mig_to });
+		try {
+			if (row.mig_phase === "copying") {
+				await step("unfreeze", old.unfreeze());
+				log.warn("migrate_rolled_back", { room, from: row.mig_from, to: row.mig_to });
+			} else {
+				await step("completeMove", old.completeMove({ home: row.mig_to, gen: row.mig_gen }));
+				log.warn("migrate_rolled_forward", { room, from: row.mig_from, to: row.mig_to });
+			}
+		} catch (error) {
+			// The old home did not answer: try again later. The route is right meanwhile (it flips
+			// only once the copy is complete), so resolving goes on.
+			log.warn("migrate_recovery_pending", { room, phase: row.mig_phase, error: reasonOf(error) });
+			await this.ctx.storage.setAlarm(Date.now() + RECOVERY_DELAY_MS);
+			return row;
 		}
 		this.ctx.storage.sql.exec(CLEAR_MIGRATION);
 		return this.row();

@@ -1,18 +1,21 @@
 /**
  * Whether an authenticated upgrade may become a connection of this room (CONTRACT.md §9 "which
- * refusal wins": forbidden (ban, `onConnect`) → room_full → room_moving). The gateway turns a
- * refusal into an in-band close (§3 "Refusing an upgrade").
+ * refusal wins": forbidden (ban, `onConnect`) → room_full → too_many_connections → room_moving).
+ * The gateway turns a refusal into an in-band close (§3 "Refusing an upgrade").
  */
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { errorResponse, RETRY_IN_HEADER } from "../../src/core/http-errors.ts";
 import { log } from "../../src/core/log.ts";
 import { type ConnectDecision, type ConnectingClient, rejectionOf, runHook } from "./hooks.ts";
 import { retryInFrom } from "./retry.ts";
+import { refuseBanned } from "./room-access.ts";
+import { subTag } from "./sockets.ts";
 import type { RoomState } from "./state.ts";
 
 /** `retryIn` of a refused upgrade: a base plus a spread, so refused clients do not return together. */
 const ROOM_FULL_RETRY = { baseMs: 1000, spreadMs: 4000 };
 const ROOM_MOVING_RETRY = { baseMs: 500, spreadMs: 1000 };
+const TOO_MANY_RETRY = { baseMs: 1000, spreadMs: 4000 };
 
 export interface Refusal {
 	code: ErrorCode;
@@ -34,7 +37,8 @@ export type ConnectHook = (conn: ConnectingClient) => ConnectDecision | Promise<
  * for the moment the connection is made. Null admits.
  */
 export async function admit(state: RoomState, who: Candidate, onConnect: ConnectHook | null, hookTimeoutMs: number): Promise<Refusal | null> {
-	if (state.bans.isBanned(who.client.sub, Date.now())) return { code: ErrorCode.Forbidden, message: "access to this room is revoked" };
+	const banned = refuseBanned(state, who.client.sub, Date.now());
+	if (banned !== null) return { code: banned.code, message: banned.message };
 	const refused = onConnect === null ? null : await consult(who.client, onConnect, hookTimeoutMs);
 	return refused ?? refuseForRoom(state, who, Date.now());
 }
@@ -57,6 +61,10 @@ function refuseForRoom(state: RoomState, who: Candidate, now: number): Refusal |
 	const replacing = who.resumeSession !== null && state.sockets.ofSession(who.client.sub, who.resumeSession).length > 0;
 	if (state.sockets.liveCount() - (replacing ? 1 : 0) >= state.config.maxConnectionsPerRoom) {
 		return { code: ErrorCode.RoomFull, message: "the room is full", retryIn: retryInFrom(ROOM_FULL_RETRY) };
+	}
+	// A resume replacing its own session's socket does not count twice (that socket is this sub's).
+	if (state.sockets.live(subTag(who.client.sub)).length - (replacing ? 1 : 0) >= state.config.maxConnectionsPerSub) {
+		return { code: ErrorCode.TooManyConnections, message: "this sub holds as many connections as it may", retryIn: retryInFrom(TOO_MANY_RETRY) };
 	}
 	// While a migration copies this room, a session created here would miss the copy and be
 	// unknown at the next home (its client would come back as a stranger). New sessions are

@@ -135,6 +135,6 @@ export class AlarmClock {
 		}
 		this.#sweepAt = Number.isFinite(earliest) ? earliest : null;
 		state.sessions.pruneExpired(now);
-		state.log.pruneDedupe(now, state.config.resumeWindowMs);
+		state.log.pruneDedupe(now);
 	}
 }

@@ -4,7 +4,7 @@
  * on read from every older version, and read through a validating reader that returns null
  * instead of throwing. Kept small: the runtime caps an attachment at 2,048 bytes.
  */
-export const ATTACHMENT_VERSION = 2;
+export const ATTACHMENT_VERSION = 3;
 
 export interface Attachment {
 	v: typeof ATTACHMENT_VERSION;
@@ -18,11 +18,19 @@ export interface Attachment {
 	connectedAt: number;
 	/** Last inbound frame (ms). Auto-answered pings are read from the runtime instead. */
 	lastSeen: number;
-	/** Publish token bucket. */
-	tokens: number;
-	tokensAt: number;
 	/** Times (ms) of recent protocol errors, at most the last ten. */
 	strikes: number[];
+	/** Times (ms) of recent `auth` frames (frame-allowance.ts), at most the allowance. */
+	auths?: number[];
+	/** Times (ms) of recent `read` frames (frame-allowance.ts), at most the allowance. */
+	reads?: number[];
+	/**
+	 * The connection's acknowledged seq — its latest `read`, else the head when it connected —
+	 * and the log's cumulative byte count at that seq (send-account.ts). Absent on sockets
+	 * accepted by older code: their account starts at the room's head when the room woke.
+	 */
+	ackSeq?: number;
+	ackCum?: number;
 	/** Rate-limit refusals counted in a window starting at `refusalsAt`. */
 	refusals: number;
 	refusalsAt: number;
@@ -37,8 +45,19 @@ export interface Attachment {
 	closedWith?: number;
 }
 
-/** A new connection's attachment: a full token bucket, no strikes, no refusals. */
-export function newAttachment(init: { session: string; sub: string; name: string; exp: number; mayPublish: boolean; at: number; tokens: number }): Attachment {
+/**
+ * A new connection's attachment: no strikes, no refusals, acknowledged up to `ack` (the head
+ * when it connected). Its publish rate is its sub's bucket (publish-bucket.ts), not its own.
+ */
+export function newAttachment(init: {
+	session: string;
+	sub: string;
+	name: string;
+	exp: number;
+	mayPublish: boolean;
+	at: number;
+	ack: { seq: number; cum: number };
+}): Attachment {
 	return {
 		v: ATTACHMENT_VERSION,
 		session: init.session,
@@ -48,16 +67,20 @@ export function newAttachment(init: { session: string; sub: string; name: string
 		mayPublish: init.mayPublish,
 		connectedAt: init.at,
 		lastSeen: init.at,
-		tokens: init.tokens,
-		tokensAt: init.at,
 		strikes: [],
 		refusals: 0,
 		refusalsAt: 0,
+		ackSeq: init.ack.seq,
+		ackCum: init.ack.cum,
 	};
 }
 
 function isNum(v: unknown): v is number {
 	return typeof v === "number" && Number.isFinite(v);
+}
+
+function isOptionalTimes(v: unknown): boolean {
+	return v === undefined || (Array.isArray(v) && v.every(isNum));
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -72,6 +95,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 const UPGRADES: Readonly<Record<number, (old: Record<string, unknown>) => Record<string, unknown>>> = {
 	// Version 1 predates the `publish` claim (CONTRACT.md §11): every token could publish.
 	1: (a) => ({ ...a, v: 2, mayPublish: true }),
+	// Version 2 kept a token bucket per connection; since version 3 the bucket is the (room, sub)'s,
+	// in memory (CONTRACT.md §13), and the acknowledged seq is absent until the next `read`.
+	2: ({ tokens: _tokens, tokensAt: _tokensAt, ...a }) => ({ ...a, v: 3 }),
 };
 
 function isCurrent(a: Record<string, unknown>): boolean {
@@ -84,10 +110,12 @@ function isCurrent(a: Record<string, unknown>): boolean {
 		isNum(a.exp) &&
 		isNum(a.connectedAt) &&
 		isNum(a.lastSeen) &&
-		isNum(a.tokens) &&
-		isNum(a.tokensAt) &&
 		Array.isArray(a.strikes) &&
 		a.strikes.every(isNum) &&
+		isOptionalTimes(a.auths) &&
+		isOptionalTimes(a.reads) &&
+		(a.ackSeq === undefined || isNum(a.ackSeq)) &&
+		(a.ackCum === undefined || isNum(a.ackCum)) &&
 		isNum(a.refusals) &&
 		isNum(a.refusalsAt) &&
 		(a.refusedId === undefined || typeof a.refusedId === "string") &&

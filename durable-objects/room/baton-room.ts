@@ -35,13 +35,18 @@ import { MetaKey } from "./meta.ts";
 import { completeMove, freeze, importBegin, importFinish, movedTo, unfreeze } from "./move.ts";
 import { type PublishHook, PublishPipeline, publishResult, socketReply } from "./publish.ts";
 import { ConnectionQueue } from "./publish-queue.ts";
+import { countStrike } from "./rate-limit.ts";
+import { acknowledge } from "./read-ack.ts";
+import { Replays } from "./replay.ts";
 import { historyPage, presencePage, roomInfo, roomStats } from "./reports.ts";
 import { resumableSession } from "./resume.ts";
+import { refuseBanned } from "./room-access.ts";
 import { readServerPublish, type ServerPublishRequest } from "./server-publish.ts";
+import { closeSlowConsumer, closeSlowConsumers } from "./slow-consumers.ts";
 import { RoomState } from "./state.ts";
 import { refreshToken } from "./token-refresh.ts";
 import { exportChunk, importChunk, type TransferChunk, type TransferCursor, type TransferPage } from "./transfer.ts";
-import type { HistoryPage, PresencePage, PublishResult, RoomInfo, RoomStats } from "./types.ts";
+import type { HistoryPage, PresencePage, PublishResult, Refused, RoomAnswer, RoomInfo, RoomStats } from "./types.ts";
 
 /**
  * A baton room: one Durable Object per room home, holding its sockets, its gapless message log
@@ -122,6 +127,7 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 	readonly #disconnects: Disconnects;
 	readonly #clock: AlarmClock;
 	readonly #publishes: PublishPipeline;
+	readonly #replays: Replays;
 	readonly #queue = new ConnectionQueue();
 	readonly #hookTimeoutMs: number;
 	/** onJoin / onLeave calls, chained so they run in the order presence changed. */
@@ -134,7 +140,13 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		this.#hookTimeoutMs = new.target.hookTimeoutMs;
 		this.#disconnects = new Disconnects(state);
 		this.#clock = new AlarmClock(state, this.#disconnects);
-		this.#publishes = new PublishPipeline(state, () => this.#publishHook(), this.#hookTimeoutMs);
+		this.#publishes = new PublishPipeline(
+			state,
+			() => this.#publishHook(),
+			this.#hookTimeoutMs,
+			(headCum) => closeSlowConsumers(state, this.#disconnects, headCum),
+		);
+		this.#replays = new Replays(state, (ws) => closeSlowConsumer(this.#disconnects, ws));
 		state.counters.countWakeup();
 		// One line per construction: evictions (hibernation) show up as a new wake with sockets open.
 		// A new room has no name stored yet: the object's own name (`room` or `room@gen`) says it.
@@ -196,7 +208,7 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		const client = { room: info.room, sub: info.sub, name: info.name, claims: info.claims };
 		const refused = await admit(state, { client, resumeSession }, this.#connectHook(), this.#hookTimeoutMs);
 		if (refused !== null) return refusalResponse(refused);
-		const opened = openConnection(state, this.#disconnects, info, resumeSession);
+		const opened = openConnection(state, this.#disconnects, this.#replays, info, resumeSession);
 		this.#notify("onLeave", opened.leaves);
 		if (opened.joined !== null) this.#notify("onJoin", [opened.joined]);
 		await this.#clock.armForNewSocket(opened.at, info.exp);
@@ -211,7 +223,8 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 			if (isUnreadable(ws)) this.#disconnects.closeUnreadable(ws);
 			return;
 		}
-		const inbound = readInbound(a, message, Date.now(), this.#state.config.maxMessageBytes);
+		const state = this.#state;
+		const inbound = readInbound(a, message, Date.now(), { maxMessageBytes: state.config.maxMessageBytes, head: () => state.log.head() });
 		if (inbound.kind === "close") {
 			this.#disconnects.close(ws, a, inbound.code, inbound.reason);
 			return;
@@ -221,10 +234,22 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 			if (this.#queue.busy(ws)) writeAttachment(ws, a);
 			return this.#queue.run(ws, (deferred) => this.#publishFromSocket(ws, inbound.frame, deferred ? liveAttachment(ws) : a));
 		}
+		if (inbound.kind === "read") acknowledge(state, ws, a, inbound.seq);
 		writeAttachment(ws, a);
-		if (inbound.kind === "error") return this.#state.sockets.send(ws, inbound.frame);
-		const exp = await refreshToken(this.#state, ws, inbound.token);
-		if (exp !== null) await this.#clock.armBy(tokenDeadline(exp), Date.now());
+		if (inbound.kind === "error") return state.sockets.send(ws, inbound.frame);
+		if (inbound.kind !== "auth") return;
+		const refreshed = await refreshToken(state, ws, inbound.token);
+		if (refreshed.kind === "replaced") await this.#clock.armBy(tokenDeadline(refreshed.exp), Date.now());
+		// A refused token is a protocol error (§13), unless this frame already counted as one.
+		if (refreshed.kind === "refused" && !inbound.struck) this.#strike(ws);
+	}
+
+	/** Counts one protocol error on `ws` (read fresh: other frames may have been handled since); the 10th closes 1008. */
+	#strike(ws: WebSocket): void {
+		const a = liveAttachment(ws);
+		if (a === null) return;
+		if (countStrike(a, Date.now())) this.#disconnects.close(ws, a, CloseCode.PolicyViolation, { code: ErrorCode.BadMessage });
+		else writeAttachment(ws, a);
 	}
 
 	#publishFromSocket(ws: WebSocket, frame: PublishFrame, a: Attachment | null): void | Promise<void> {
@@ -264,7 +289,35 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 
 	// ---------------------------------------------------------------- RPC (HTTP routes)
 
-	/** `GET /v1/rooms/:room`. */
+	/**
+	 * `GET /v1/rooms/:room`, as `viewer` (the token's sub) sees it: a banned viewer is refused
+	 * (CONTRACT.md §13). The `view*` methods are this version's; `info`, `presencePage` and
+	 * `history` keep the previous version's shapes for a gateway still on it (a gradual deploy).
+	 */
+	async viewInfo(room: string, viewer: string): Promise<RoomAnswer<RoomInfo>> {
+		const forward = this.#forward();
+		if (forward !== null) return forward.viewInfo(room, viewer);
+		this.#state.identify(room, null);
+		return this.#banned(viewer) ?? { ok: true, value: roomInfo(this.#state, room) };
+	}
+
+	/** `GET /v1/rooms/:room/presence`, as `viewer` sees it: `after` is the decoded cursor (the last sub of the page before). */
+	async viewPresence(room: string, after: string | null, limit: number, viewer: string): Promise<RoomAnswer<PresencePage>> {
+		const forward = this.#forward();
+		if (forward !== null) return forward.viewPresence(room, after, limit, viewer);
+		this.#state.identify(room, null);
+		return this.#banned(viewer) ?? { ok: true, value: presencePage(this.#state, after, limit) };
+	}
+
+	/** `GET /v1/rooms/:room/messages`, as `viewer` sees it: the page's JSON text (reports.ts says why). */
+	async viewHistory(room: string, after: number, limit: number, viewer: string): Promise<RoomAnswer<string>> {
+		const forward = this.#forward();
+		if (forward !== null) return forward.viewHistory(room, after, limit, viewer);
+		this.#state.identify(room, null);
+		return this.#banned(viewer) ?? { ok: true, value: historyPage(this.#state, after, limit) };
+	}
+
+	/** The previous version's `GET /v1/rooms/:room` (no viewer, so no ban check: its gateway had none). */
 	async info(room: string): Promise<RoomInfo> {
 		const forward = this.#forward();
 		if (forward !== null) return forward.info(room);
@@ -272,7 +325,7 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		return roomInfo(this.#state, room);
 	}
 
-	/** `GET /v1/rooms/:room/presence`: `after` is the decoded cursor (the last sub of the page before). */
+	/** The previous version's presence page. */
 	async presencePage(room: string, after: string | null, limit: number): Promise<PresencePage> {
 		const forward = this.#forward();
 		if (forward !== null) return forward.presencePage(room, after, limit);
@@ -280,21 +333,28 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		return presencePage(this.#state, after, limit);
 	}
 
-	/** `GET /v1/rooms/:room/messages`. */
+	/** The previous version's history page, as an object. */
 	async history(room: string, after: number, limit: number): Promise<HistoryPage> {
 		const forward = this.#forward();
 		if (forward !== null) return forward.history(room, after, limit);
 		this.#state.identify(room, null);
-		return historyPage(this.#state, after, limit);
+		return JSON.parse(historyPage(this.#state, after, limit)) as HistoryPage;
 	}
 
-	/** `POST /v1/rooms/:room/messages`: dedupe scope is the sub, as (sub, id). */
+	#banned(viewer: string | undefined): Refused | null {
+		return viewer === undefined ? null : refuseBanned(this.#state, viewer, Date.now());
+	}
+
+	/** `POST /v1/rooms/:room/messages`: dedupe scope is the sub, as (sub, id); the sub's bucket applies. */
 	async publish(room: string, sub: string, id: string | null, data: unknown, homeHint: string): Promise<PublishResult> {
 		const forward = this.#forward();
 		if (forward !== null) return forward.publish(room, sub, id, data, homeHint);
 		this.#state.identify(room, homeHint);
+		const now = Date.now();
+		const banned = refuseBanned(this.#state, sub, now);
+		if (banned !== null) return banned;
 		const input = { source: "http", scope: `http:${sub}`, id: id ?? crypto.randomUUID(), from: sub, data } as const;
-		return publishResult(await this.#publishes.run(input, Date.now()));
+		return publishResult(await this.#publishes.run(input, now));
 	}
 
 	/** `roomClient(env.ROOMS, room).publish(data, { id, from })`: dedupe scope is (from, id), source "server". */
@@ -341,7 +401,7 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 
 	// ---------------------------------------------------------------- migration (CONTRACT.md §8, run by the anchor)
 
-	async freeze(room: string): Promise<{ seq: number }> {
+	async freeze(room: string): Promise<{ seq: number; epoch: string }> {
 		return freeze(this.#state, room);
 	}
 
@@ -373,8 +433,9 @@ export class BatonRoom<E = Cloudflare.Env> extends DurableObject<E> {
 		this.ctx.storage.transactionSync(() => importLegacyPage(this.ctx.storage.sql, table, rows));
 	}
 
-	async importFinish(seq: number): Promise<void> {
-		importFinish(this.#state, seq);
+	/** `epoch`: the old home's log epoch (null from an anchor older than epochs: the new home makes one). */
+	async importFinish(seq: number, epoch: string | null = null): Promise<void> {
+		importFinish(this.#state, seq, epoch);
 	}
 
 	async completeMove(target: RoomTarget): Promise<{ moved: number }> {

@@ -15,6 +15,7 @@ import { log } from "../../src/core/log.ts";
 import { MetricEvent } from "../../src/core/metrics.ts";
 import { newAttachment, writeAttachment } from "./attachment.ts";
 import type { Disconnects } from "./disconnect.ts";
+import type { Replays } from "./replay.ts";
 import { formatResumeToken, newResumeSecret } from "./resume-secret.ts";
 import { isResumableRow } from "./sessions.ts";
 import type { RoomState } from "./state.ts";
@@ -33,9 +34,10 @@ export interface Opened {
 
 /**
  * `resumeSession`: the session the client's resume token names (resume.ts). Runs without an await
- * from here to the last replayed frame, so no publish can interleave between `welcome` and the replay.
+ * from here to the replay's start, so no publish can interleave between `welcome` and the replay
+ * (replay.ts keeps the order from there).
  */
-export function openConnection(state: RoomState, disconnects: Disconnects, info: ConnectInfo, resumeSession: string | null): Opened {
+export function openConnection(state: RoomState, disconnects: Disconnects, replays: Replays, info: ConnectInfo, resumeSession: string | null): Opened {
 	const { sessions, presence, sockets, config, feed } = state;
 	const at = Date.now();
 	// An empty room has no alarm: graces that ended while it was empty are settled first, so the
@@ -53,10 +55,10 @@ export function openConnection(state: RoomState, disconnects: Disconnects, info:
 	const pair = new WebSocketPair();
 	const [client, server] = [pair[0], pair[1]];
 	sockets.accept(server, info.sub);
-	writeAttachment(
-		server,
-		newAttachment({ session, sub: info.sub, name: info.name, exp: info.exp, mayPublish: info.mayPublish, at, tokens: config.rateLimitBurst }),
-	);
+	// Acknowledged up to the head: the send account counts what is sent from now on (§13).
+	const ack = { seq: state.log.head(), cum: state.log.headCum() };
+	writeAttachment(server, newAttachment({ session, sub: info.sub, name: info.name, exp: info.exp, mayPublish: info.mayPublish, at, ack }));
+	state.accounts.connected(server, ack.cum);
 	if (resumed) sessions.reopen(session, row, info.name, secret);
 	else sessions.open(session, info.sub, info.name, secret);
 
@@ -64,16 +66,26 @@ export function openConnection(state: RoomState, disconnects: Disconnects, info:
 	const joined = presence.arrive(info.sub, info.name, at) ? self : null;
 	if (joined !== null) feed.settleAfterArrival();
 
-	const replay = replayFor(state.log, info.after);
+	const replay = replayFor(state.log, info.after, info.epoch);
 	const heartbeat = { interval: config.heartbeatIntervalMs, timeout: config.heartbeatTimeoutMs };
 	const resume = formatResumeToken(session, secret);
-	sockets.send(server, welcomeFrame({ session, resume, resumed, region: info.region, home: state.home, heartbeat, ...feed.view(self) }, replay));
-	for (const frame of replay.messages) sockets.send(server, frame);
+	const epoch = state.log.epoch();
+	sockets.send(server, welcomeFrame({ session, resume, resumed, region: info.region, home: state.home, heartbeat, epoch, ...feed.view(self) }, replay));
+	if (replay.after !== null) replays.start(server, replay.after);
 	if (joined !== null) feed.announceArrival(joined, server, at);
 	for (const [old, a] of replaced) disconnects.close(old, a, CloseCode.SessionReplaced, { code: "session_replaced" });
 
 	state.metrics.count(MetricEvent.Connect, info.room, resumed ? "resumed" : "fresh");
-	state.metrics.count(MetricEvent.Replay, info.room, "", replay.messages.length);
-	log.info("connect", { room: info.room, requestId: info.requestId, session, sub: info.sub, resumed, replayed: replay.messages.length, gap: replay.gap });
+	state.metrics.count(MetricEvent.Replay, info.room, "", replay.count);
+	log.info("connect", {
+		room: info.room,
+		requestId: info.requestId,
+		session,
+		sub: info.sub,
+		resumed,
+		replayed: replay.count,
+		gap: replay.gap,
+		reset: replay.reset,
+	});
 	return { client, joined, leaves, at };
 }

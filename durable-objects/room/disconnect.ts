@@ -41,6 +41,8 @@ export class Disconnects {
 		const first = a.closedWith === undefined;
 		a.closedWith = code;
 		writeAttachment(ws, a);
+		this.state.accounts.forget(ws);
+		this.state.sockets.forgetReplay(ws);
 		this.state.counters.countClose(code);
 		closeSocket(ws, code, reason);
 		this.state.metrics.count(MetricEvent.Close, this.state.roomName, code);
@@ -74,6 +76,8 @@ export class Disconnects {
 		if (a === null || a.closedWith !== undefined) return NOTHING;
 		a.closedWith = code;
 		writeAttachment(ws, a);
+		this.state.accounts.forget(ws);
+		this.state.sockets.forgetReplay(ws);
 		this.state.metrics.count(MetricEvent.Close, this.state.roomName, code);
 		log.info("disconnect", { room: this.state.roomName, session: a.session, code });
 		return this.afterClose(a, code === CloseCode.Normal, Date.now());

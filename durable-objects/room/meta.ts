@@ -13,6 +13,8 @@ export const MetaKey = {
 	PresenceCountMode: "presence_count_mode",
 	/** The count the last `presence_count` frame carried, so a change is still sent after an eviction. */
 	PresenceCountSent: "presence_count_sent",
+	/** The message log's epoch (CONTRACT.md §13), made with the log and moved with it. */
+	Epoch: "epoch",
 } as const;
 export type MetaKey = (typeof MetaKey)[keyof typeof MetaKey];
 

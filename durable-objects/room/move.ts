@@ -17,11 +17,11 @@ export function movedTo(state: RoomState): RoomTarget | null {
 	return parseRoomTarget(state.meta.getString(MetaKey.MovedTo));
 }
 
-/** Step 1 (old home): refuse publishes (`room_moving`) so the copy is consistent. Returns the seq head. */
-export function freeze(state: RoomState, room: string): { seq: number } {
+/** Step 1 (old home): refuse publishes (`room_moving`) so the copy is consistent. Returns the seq head and the log's epoch. */
+export function freeze(state: RoomState, room: string): { seq: number; epoch: string } {
 	state.identify(room, null);
 	if (!state.moving) state.meta.set(MetaKey.Moving, Date.now());
-	return { seq: state.log.head() };
+	return { seq: state.log.head(), epoch: state.log.epoch() };
 }
 
 /** Rolls back an interrupted migration: this home keeps serving. */
@@ -35,6 +35,8 @@ export async function importBegin(state: RoomState, room: string, home: string, 
 	state.presence.forgetCount();
 	state.bans.forget();
 	state.log.forget();
+	// The epoch comes with the copied meta (or importFinish's argument), never from this object's past.
+	state.meta.set(MetaKey.Epoch, null);
 	state.meta.set(MetaKey.Room, room);
 	state.meta.set(MetaKey.Home, home);
 	state.meta.set(MetaKey.Gen, gen);
@@ -44,12 +46,17 @@ export async function importBegin(state: RoomState, room: string, home: string, 
 }
 
 /**
- * Completes an import: the seq head, and every session/presence row starts its resume window
- * and leave grace now, so clients that resume here at once neither lose their session nor flap.
+ * Completes an import: the seq head and epoch, and every session/presence row starts its resume
+ * window and leave grace now, so clients that resume here at once neither lose their session nor
+ * flap.
  */
-export function importFinish(state: RoomState, seq: number): void {
+export function importFinish(state: RoomState, seq: number, epoch: string | null): void {
 	const now = Date.now();
 	state.meta.set(MetaKey.Seq, seq);
+	// The log moves with its epoch (§13): clients resuming here continue the same log. The copied
+	// rows get their byte counts here (they are derived, so they are not copied).
+	if (epoch !== null) state.meta.set(MetaKey.Epoch, epoch);
+	state.log.recountBytes();
 	state.sessions.startAllWindows(now + state.config.resumeWindowMs);
 	state.presence.startAllGraces(now + state.config.heartbeatIntervalMs);
 	state.presence.forgetCount();

@@ -1,8 +1,11 @@
 /**
  * The one publish pipeline, for socket, HTTP and server publishes alike (CONTRACT.md §5, §9, §14):
  *
- *   dedupe → freeze → rate → roles → in-flight → onPublish (bounded) → dedupe + freeze again →
- *   append → broadcast
+ *   rate → dedupe → freeze → roles → in-flight → onPublish (bounded) → dedupe + freeze again →
+ *   append → broadcast → slow consumers
+ *
+ * The rate comes first because a duplicate takes a token like any publish (CONTRACT.md §13): the
+ * bucket is the (room, sub)'s, shared by its sockets and its HTTP publishes.
  *
  * and the caller answers with the outcome (ack, error frame or HTTP result). Without an
  * `onPublish` hook it runs without an await, so a publish is decided and stored in one event.
@@ -12,12 +15,14 @@
  */
 import { CloseCode } from "../../protocol/close-codes.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
+import { jsonDepthExceeds, MAX_DATA_DEPTH } from "../../protocol/json-depth.ts";
 import { type AppErrorFrame, MessageType, type ServerFrame } from "../../protocol/messages.ts";
 import { log } from "../../src/core/log.ts";
 import { MetricEvent } from "../../src/core/metrics.ts";
 import type { Attachment } from "./attachment.ts";
 import { badRejection, type PublishDecision, type PublishingMessage, type PublishSource, rejectionOf, runHook } from "./hooks.ts";
-import { countRefusal, noteRateOutcome, type RateSettings, takePublishToken, waitsBehindRefused } from "./rate-limit.ts";
+import { countRefusal, noteRateOutcome, type RateSettings, waitsBehindRefused } from "./rate-limit.ts";
+import { retryInFrom } from "./retry.ts";
 import type { RoomState } from "./state.ts";
 import type { PublishResult } from "./types.ts";
 
@@ -36,8 +41,8 @@ export interface PublishInput {
 export type PublishOutcome =
 	| { kind: "stored"; seq: number }
 	| { kind: "dup"; seq: number }
-	/** Refused by baton: `room_moving`, `rate_limited`, `forbidden`, `internal`. */
-	| { kind: "refused"; code: ErrorCode; message: string }
+	/** Refused by baton: `room_moving`, `rate_limited`, `forbidden`, `internal`; `retryIn` (ms) when retrying later helps. */
+	| { kind: "refused"; code: ErrorCode; message: string; retryIn?: number }
 	/** Refused by the app's `onPublish` with its own code. */
 	| { kind: "rejected"; code: string; message: string }
 	/** The connection exceeded its refusals: it is closed (4009). */
@@ -45,7 +50,15 @@ export type PublishOutcome =
 
 export type PublishHook = (msg: PublishingMessage) => PublishDecision | Promise<PublishDecision>;
 
-const MOVING: PublishOutcome = { kind: "refused", code: ErrorCode.RoomMoving, message: "the room is moving; publish again after reconnecting" };
+/** `room_moving` carries `retryIn` (CONTRACT.md §13): a client re-sends after it, with no reconnect needed. */
+const MOVING_RETRY = { baseMs: 500, spreadMs: 1000 };
+const moving = (): PublishOutcome => ({
+	kind: "refused",
+	code: ErrorCode.RoomMoving,
+	message: "the room is moving; publish again after retryIn",
+	retryIn: retryInFrom(MOVING_RETRY),
+});
+const RATE_LIMITED = "publish rate exceeded";
 const FORBIDDEN: PublishOutcome = { kind: "refused", code: ErrorCode.Forbidden, message: "the token may not publish in this room" };
 const INTERNAL: PublishOutcome = { kind: "refused", code: ErrorCode.Internal, message: "the publish could not be processed" };
 /** A rejection's message is app text: bounded, like everything a room sends. */
@@ -55,11 +68,15 @@ export class PublishPipeline {
 	/** Publishes in their hook, by dedupe key: a copy arriving meanwhile waits for the first's outcome. */
 	readonly #inFlight = new Map<string, Promise<PublishOutcome>>();
 
-	/** `hookOf` is asked per publish: an app may set its hook after the room's constructor ran. */
+	/**
+	 * `hookOf` is asked per publish: an app may set its hook after the room's constructor ran.
+	 * `appended` is told the log's cumulative byte count after each stored message (slow consumers).
+	 */
 	constructor(
 		private readonly state: RoomState,
 		private readonly hookOf: () => PublishHook | null,
 		private readonly hookTimeoutMs: number,
+		private readonly appended: (headCum: number) => void = () => {},
 	) {}
 
 	private get rate(): RateSettings {
@@ -87,23 +104,37 @@ export class PublishPipeline {
 		return decided;
 	}
 
-	/** Dedupe, freeze, rate, roles: the checks that need no hook. Null lets the publish on. */
+	/** Rate, dedupe, freeze, roles: the checks that need no hook. Null lets the publish on. */
 	private check(input: PublishInput, now: number): PublishOutcome | null {
-		const dupSeq = this.state.log.findDuplicate(input.scope, input.id);
+		const rated = this.rateCheck(input, now);
+		if (rated !== null) return rated;
+		const dupSeq = this.state.log.findDuplicate(input.scope, input.id, now);
 		if (dupSeq !== null) return { kind: "dup", seq: dupSeq };
-		if (this.state.moving) return MOVING;
-		const a = input.connection?.attachment;
-		if (a === undefined) return null;
-		const waits = waitsBehindRefused(a, input.id, now);
-		const accepted = !waits && takePublishToken(a, now, this.rate);
-		noteRateOutcome(a, input.id, accepted, waits, now);
-		if (!accepted) {
-			if (countRefusal(a, now, this.rate)) return { kind: "cut", code: CloseCode.RateLimited, reason: { code: ErrorCode.RateLimited } };
-			return { kind: "refused", code: ErrorCode.RateLimited, message: "publish rate exceeded" };
-		}
+		if (this.state.moving) return moving();
 		// A read-only token (its `publish` claim lacks this room): refused, not a protocol error (§11).
 		// HTTP publishes are checked by the gateway, which holds the token.
-		return a.mayPublish ? null : FORBIDDEN;
+		const a = input.connection?.attachment;
+		return a === undefined || a.mayPublish ? null : FORBIDDEN;
+	}
+
+	/**
+	 * The (room, sub) bucket. A socket publish also keeps its connection's head-of-line rule and
+	 * refusal count (4009); an HTTP one is told when a token is back. The app's own publishes
+	 * (`server`) are not limited.
+	 */
+	private rateCheck(input: PublishInput, now: number): PublishOutcome | null {
+		if (input.source === "server") return null;
+		const a = input.connection?.attachment;
+		if (a === undefined) {
+			const took = this.state.buckets.take(input.from, now, this.rate);
+			return took.ok ? null : { kind: "refused", code: ErrorCode.RateLimited, message: RATE_LIMITED, retryIn: took.retryIn };
+		}
+		const waits = waitsBehindRefused(a, input.id, now);
+		const accepted = !waits && this.state.buckets.take(input.from, now, this.rate).ok;
+		noteRateOutcome(a, input.id, accepted, waits, now);
+		if (accepted) return null;
+		if (countRefusal(a, now, this.rate)) return { kind: "cut", code: CloseCode.RateLimited, reason: { code: ErrorCode.RateLimited } };
+		return { kind: "refused", code: ErrorCode.RateLimited, message: RATE_LIMITED };
 	}
 
 	/** Asks `onPublish`, then stores what it decided. Never rejects: a failing hook fails the publish. */
@@ -123,8 +154,10 @@ export class PublishPipeline {
 		return data.ok ? this.commit(input, data.value, Date.now()) : this.unusable(msg.room, data.reason);
 	}
 
-	/** Data from a hook, as it will be stored and replayed: JSON, within MAX_MESSAGE_BYTES. */
+	/** Data from a hook, as it will be stored and replayed: JSON, within MAX_MESSAGE_BYTES and MAX_DATA_DEPTH. */
 	private storable(data: unknown): { ok: true; value: unknown } | { ok: false; reason: string } {
+		// Checked first: it also stops at a cycle, which is "too deep" by the same count.
+		if (jsonDepthExceeds(data, MAX_DATA_DEPTH)) return { ok: false, reason: `data nests deeper than ${MAX_DATA_DEPTH} levels` };
 		let text: string | undefined;
 		try {
 			text = JSON.stringify(data);
@@ -143,10 +176,11 @@ export class PublishPipeline {
 
 	/** Appends and broadcasts: the dedupe (inside `append`) and the freeze are checked again here. */
 	private commit(input: PublishInput, data: unknown, now: number, deduped = false): PublishOutcome {
-		if (this.state.moving) return MOVING;
+		if (this.state.moving) return moving();
 		const result = this.state.log.append({ scope: input.scope, id: input.id, from: input.from, data, now }, deduped);
-		if (result.frame === undefined) return { kind: "dup", seq: result.seq };
-		this.state.sockets.broadcast(result.frame);
+		if (result.text === undefined || result.cum === undefined) return { kind: "dup", seq: result.seq };
+		this.state.sockets.broadcastMessage(result.text);
+		this.appended(result.cum);
 		this.state.metrics.count(MetricEvent.Publish, this.state.roomName, input.source);
 		return { kind: "stored", seq: result.seq };
 	}
@@ -160,7 +194,9 @@ export function socketReply(id: string, o: PublishOutcome): { frame: ServerFrame
 			return { frame: { type: MessageType.Ack, id, seq: o.seq, dup: o.kind === "dup" } };
 		case "refused":
 		case "rejected":
-			return { frame: { type: MessageType.Error, code: o.code, message: o.message, id } };
+			return {
+				frame: { type: MessageType.Error, code: o.code, message: o.message, id, ...("retryIn" in o && o.retryIn !== undefined ? { retryIn: o.retryIn } : {}) },
+			};
 		case "cut":
 			return { close: { code: o.code, reason: o.reason } };
 	}
@@ -173,7 +209,7 @@ export function publishResult(o: PublishOutcome): PublishResult {
 		case "dup":
 			return { ok: true, seq: o.seq, dup: o.kind === "dup" };
 		case "refused":
-			return { ok: false, code: o.code, message: o.message };
+			return { ok: false, code: o.code, message: o.message, ...(o.retryIn === undefined ? {} : { retryIn: o.retryIn }) };
 		case "rejected":
 			return { ok: false, code: o.code, message: o.message, rejected: true };
 		case "cut":

@@ -1,6 +1,7 @@
 /**
- * Per-connection publish limits (CONTRACT.md §5, §9), as pure functions over the attachment so
- * they survive hibernation and are unit-testable.
+ * Publish limits (CONTRACT.md §5, §9, §13) as pure functions: the token bucket (one per (room,
+ * sub), kept by publish-bucket.ts), and the per-connection head-of-line rule, refusal count and
+ * protocol-error strikes, over the attachment so they survive hibernation.
  */
 import type { Attachment } from "./attachment.ts";
 
@@ -9,14 +10,36 @@ export interface RateSettings {
 	burst: number;
 }
 
-/** Takes one token from the bucket; false when the publish must be refused. Mutates `a`. */
-export function takePublishToken(a: Attachment, now: number, s: RateSettings): boolean {
-	const elapsed = Math.max(0, now - a.tokensAt);
-	a.tokens = Math.min(s.burst, a.tokens + (elapsed * s.perSec) / 1000);
-	a.tokensAt = now;
-	if (a.tokens < 1) return false;
-	a.tokens -= 1;
+/** A token bucket: `tokens` as of `at` (ms). */
+export interface Bucket {
+	tokens: number;
+	at: number;
+}
+
+/** Refills `b` to `now`. Mutates `b`. */
+function refill(b: Bucket, now: number, s: RateSettings): void {
+	const elapsed = Math.max(0, now - b.at);
+	b.tokens = Math.min(s.burst, b.tokens + (elapsed * s.perSec) / 1000);
+	b.at = Math.max(b.at, now);
+}
+
+/** Takes one token from the bucket; false when the publish must be refused. Mutates `b`. */
+export function takePublishToken(b: Bucket, now: number, s: RateSettings): boolean {
+	refill(b, now, s);
+	if (b.tokens < 1) return false;
+	b.tokens -= 1;
 	return true;
+}
+
+/** Milliseconds until `b` holds a whole token again (0 when it does now). */
+export function msUntilToken(b: Bucket, now: number, s: RateSettings): number {
+	refill(b, now, s);
+	return b.tokens >= 1 ? 0 : Math.ceil(((1 - b.tokens) * 1000) / s.perSec);
+}
+
+/** True when `b` has refilled to its burst by `now` (it can be forgotten: a new one is the same). */
+export function isFull(b: Bucket, now: number, s: RateSettings): boolean {
+	return b.tokens + ((now - b.at) * s.perSec) / 1000 >= s.burst;
 }
 
 export const REFUSAL_WINDOW_MS = 10_000;

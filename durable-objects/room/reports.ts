@@ -15,9 +15,14 @@ export function presencePage(state: RoomState, after: string | null, limit: numb
 	return { presence: entries, count: state.presence.count(), next: more && last !== undefined ? encodePresenceCursor(last.sub) : null };
 }
 
-/** `GET /v1/rooms/:room/messages`. */
-export function historyPage(state: RoomState, after: number, limit: number): HistoryPage {
-	return { messages: state.log.range(after, limit), seq: state.log.head(), oldest: state.log.oldest() };
+/**
+ * `GET /v1/rooms/:room/messages`, as the JSON body of a {@link HistoryPage}. Built from the stored
+ * frames as text, without parsing `data`: an RPC answer of objects would be serialized twice
+ * (structured clone, then JSON) and hold every message as objects at each step.
+ */
+export function historyPage(state: RoomState, after: number, limit: number): string {
+	const messages = Array.from(state.log.frames(after, limit), (f) => f.text).join(",");
+	return `{"messages":[${messages}],"seq":${state.log.head()},"oldest":${state.log.oldest() ?? "null"}}`;
 }
 
 /** Admin stats. */

@@ -10,7 +10,10 @@ import { type Migration, migrate } from "../schema-migrations.ts";
 export const BatonTable = {
 	/** Small key/value facts: seq head, home region, room name, migration marks. */
 	Meta: "_baton_meta",
-	/** The message log, pruned to between HISTORY_LIMIT and twice that. */
+	/**
+	 * The message log, pruned to between HISTORY_LIMIT and twice that, within HISTORY_MAX_BYTES.
+	 * `bytes`: the UTF-8 size of each message frame; `cum`: the running total up to its row.
+	 */
 	Messages: "_baton_messages",
 	/** Dedupe records: (scope, client id) → seq. */
 	Dedupe: "_baton_dedupe",
@@ -66,7 +69,18 @@ export const ROOM_MIGRATIONS: readonly Migration[] = [
 		why: "a session's resume token is <session>.<secret>: the secret is kept in its row (NULL for sessions made before, whose signed tokens still resume them once)",
 		statements: ["ALTER TABLE _baton_sessions ADD COLUMN secret TEXT"],
 	},
+	{
+		version: 4,
+		why: "each message's frame size and the running total, for HISTORY_MAX_BYTES and the slow-consumer account (CONTRACT.md §13); rows from before are counted by MessageLog.recountBytes()",
+		statements: [
+			"ALTER TABLE _baton_messages ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0",
+			"ALTER TABLE _baton_messages ADD COLUMN cum INTEGER NOT NULL DEFAULT 0",
+		],
+	},
 ];
+
+/** The schema version that added the byte counts: storage older than it is recounted once. */
+export const BYTE_COUNTS_VERSION = 4;
 
 /** Brings a room's storage to the current schema (on every construction; a no-op once there). */
 export function applySchema(storage: DurableObjectStorage): number {

@@ -3,6 +3,7 @@
  * §14), as it travels over RPC to the room. An object, versioned like the connect header: fields
  * added later default when missing, fields the room does not know are ignored.
  */
+import { jsonDepthExceeds, MAX_DATA_DEPTH } from "../../protocol/json-depth.ts";
 import { isValidClientId } from "../../protocol/messages.ts";
 import { isValidSub } from "../../src/core/auth/claims.ts";
 
@@ -35,6 +36,8 @@ export function readServerPublish(request: unknown, maxMessageBytes: number): Se
 	const id: unknown = Reflect.get(request, "id") ?? null;
 	const from: unknown = Reflect.get(request, "from") ?? SERVER_SENDER;
 	if (data === undefined) return "data is required";
+	// Nothing this deep is stored (CONTRACT.md §13): history and replay could not serialize it back.
+	if (jsonDepthExceeds(data, MAX_DATA_DEPTH)) return `data nests deeper than ${MAX_DATA_DEPTH} levels`;
 	if (id !== null && !isValidClientId(id)) return "id must be a string of 1-64 characters";
 	if (!isValidSub(from)) return "from must be a string of 1-128 characters";
 	let text: string | undefined;

@@ -6,8 +6,10 @@
  */
 import type { AppErrorFrame, ServerFrame } from "../../protocol/messages.ts";
 import { type Attachment, liveAttachment, readAttachment } from "./attachment.ts";
+import { socketTag } from "./socket-tag.ts";
 
-export const subTag = (sub: string): string => `s:${sub}`;
+/** A sub's tag; a long sub's is its hash (socket-tag.ts), so any valid sub can connect. */
+export const subTag = (sub: string): string => socketTag("s", sub);
 
 export class RoomSockets {
 	/**
@@ -78,19 +80,68 @@ export class RoomSockets {
 	}
 
 	/**
-	 * Sends one frame to every open socket. Hot path (once per message, per socket): it checks
-	 * readyState only — a socket the room closed is already CLOSING — and never deserializes
-	 * attachments, which the fan-out profile showed to be a third of the room's JS time.
+	 * Sends one frame that is not a `message` (presence) to every open socket but `except`. A
+	 * socket in the middle of a paged replay gets it once its replay is done (replay.ts).
 	 */
 	broadcast(frame: ServerFrame, except?: WebSocket): void {
 		const text = JSON.stringify(frame);
 		for (const ws of this.ctx.getWebSockets()) {
 			if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
+			const held = this.#replaying.get(ws);
+			if (held !== undefined) held.push(text);
+			else this.sendText(ws, text);
+		}
+	}
+
+	/**
+	 * Sends one `message` frame, already serialized, to every open socket. Hot path (once per
+	 * message, per socket): it checks readyState only — a socket the room closed is already CLOSING
+	 * — and never deserializes attachments, which the fan-out profile showed to be a third of the
+	 * room's JS time. A socket in the middle of a paged replay is skipped: its replay reads the log
+	 * up to the head, this message included, so it gets it in order, once.
+	 */
+	broadcastMessage(text: string): void {
+		const replaying = this.#replaying.size > 0;
+		for (const ws of this.ctx.getWebSockets()) {
+			if (ws.readyState !== WebSocket.OPEN || (replaying && this.#replaying.has(ws))) continue;
 			try {
 				ws.send(text);
 			} catch {
-				// As above.
+				// The peer is gone; its close event cleans up.
 			}
 		}
+	}
+
+	/** Sends a frame already serialized. */
+	sendText(ws: WebSocket, text: string): void {
+		try {
+			ws.send(text);
+		} catch {
+			// The peer is gone; its close event cleans up.
+		}
+	}
+
+	/**
+	 * Sockets in the middle of a paged replay, with the non-message frames broadcast meanwhile.
+	 * In memory only, and may be: a replay in progress keeps a timer pending, and a Durable Object
+	 * with a pending timer is not hibernated, so the map cannot be lost while it matters.
+	 */
+	readonly #replaying = new Map<WebSocket, string[]>();
+
+	/** From now on `ws` gets no live `message` frames (its replay sends them). */
+	beginReplay(ws: WebSocket): void {
+		this.#replaying.set(ws, []);
+	}
+
+	/** `ws`'s replay reached the head: the frames held for it go out, and it is live from now on. */
+	endReplay(ws: WebSocket): void {
+		const held = this.#replaying.get(ws);
+		this.#replaying.delete(ws);
+		for (const text of held ?? []) this.sendText(ws, text);
+	}
+
+	/** `ws` is gone: its replay, if any, is dropped with what was held for it. */
+	forgetReplay(ws: WebSocket): void {
+		this.#replaying.delete(ws);
 	}
 }

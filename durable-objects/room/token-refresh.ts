@@ -10,19 +10,21 @@ import { verifierFor } from "../../src/core/auth/verify.ts";
 import { liveAttachment, writeAttachment } from "./attachment.ts";
 import type { RoomState } from "./state.ts";
 
-/** Answers an `auth` frame; returns the new expiry (seconds) when the token was replaced. */
-export async function refreshToken(state: RoomState, ws: WebSocket, token: string): Promise<number | null> {
+export type Refresh = { kind: "replaced"; exp: number } | { kind: "refused" } | { kind: "gone" };
+
+/** Answers an `auth` frame: replaced (with the new expiry, seconds), refused, or the socket is gone. */
+export async function refreshToken(state: RoomState, ws: WebSocket, token: string): Promise<Refresh> {
 	const verified = await verifierFor(state.config)(token);
 	// Read after the await: other frames of this socket may have been handled meanwhile.
 	const a = liveAttachment(ws);
-	if (a === null) return null;
+	if (a === null) return { kind: "gone" };
 	if (!verified.ok || verified.claims.sub !== a.sub || !roomAllowed(verified.claims, state.roomName)) {
 		state.sockets.send(ws, { type: MessageType.Error, code: ErrorCode.Unauthorized, message: "token refused; the connection keeps its current token" });
-		return null;
+		return { kind: "refused" };
 	}
 	a.exp = verified.claims.exp;
 	a.mayPublish = mayPublish(verified.claims, state.roomName);
 	writeAttachment(ws, a);
 	state.sockets.send(ws, { type: MessageType.AuthOk, exp: verified.claims.exp });
-	return a.exp;
+	return { kind: "replaced", exp: a.exp };
 }

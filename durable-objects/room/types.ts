@@ -2,6 +2,16 @@
 import type { ErrorCode } from "../../protocol/error-codes.ts";
 import type { MessageFrame, PresenceEntry } from "../../protocol/messages.ts";
 
+/** A refusal the gateway answers with its status (a ban: 403 `forbidden`). */
+export interface Refused {
+	ok: false;
+	code: ErrorCode;
+	message: string;
+}
+
+/** An RPC answer that a refusal can take the place of. */
+export type RoomAnswer<T> = { ok: true; value: T } | Refused;
+
 export interface RoomInfo {
 	room: string;
 	home: string;
@@ -33,7 +43,7 @@ export interface HistoryPage {
  */
 export type PublishResult =
 	| { ok: true; seq: number; dup: boolean }
-	| { ok: false; code: ErrorCode; message?: string }
+	| { ok: false; code: ErrorCode; message?: string; retryIn?: number }
 	| { ok: false; code: string; message: string; rejected: true };
 
 export interface RoomStats {

@@ -29,6 +29,16 @@ export const ConfigName = {
 	RateLimitPerSec: "RATE_LIMIT_PER_SEC",
 	RateLimitBurst: "RATE_LIMIT_BURST",
 	MaxConnectionsPerRoom: "MAX_CONNECTIONS_PER_ROOM",
+	/** Live connections of one `sub` per room (CONTRACT.md §13). */
+	MaxConnectionsPerSub: "MAX_CONNECTIONS_PER_SUB",
+	/** Bytes of message frames the kept log may hold, besides HISTORY_LIMIT (CONTRACT.md §13). */
+	HistoryMaxBytes: "HISTORY_MAX_BYTES",
+	/** Bytes of message frames sent to one connection above its acknowledged seq (CONTRACT.md §13). */
+	SendBufferMaxBytes: "SEND_BUFFER_MAX_BYTES",
+	/** The same, summed over a room's connections (CONTRACT.md §13). */
+	SendBufferRoomMaxBytes: "SEND_BUFFER_ROOM_MAX_BYTES",
+	/** Rooms `POST /v1/admin/drain-all` drains at a time. */
+	DrainAllConcurrency: "DRAIN_ALL_CONCURRENCY",
 	DrainWindowMs: "DRAIN_WINDOW_MS",
 	/** Subs present up to which presence is sent as join/leave events; beyond it, as a count (CONTRACT.md §12). */
 	PresenceEventsMax: "PRESENCE_EVENTS_MAX",
@@ -75,8 +85,13 @@ export interface Config {
 	rateLimitPerSec: number;
 	rateLimitBurst: number;
 	maxConnectionsPerRoom: number;
+	maxConnectionsPerSub: number;
+	historyMaxBytes: number;
+	sendBufferMaxBytes: number;
+	sendBufferRoomMaxBytes: number;
 	drainWindowMs: number;
 	presenceEventsMax: number;
+	drainAllConcurrency: number;
 	devTokens: boolean;
 }
 
@@ -92,8 +107,13 @@ const DEFAULTS = {
 	rateLimitPerSec: 20,
 	rateLimitBurst: 40,
 	maxConnectionsPerRoom: 5000,
+	maxConnectionsPerSub: 20,
+	historyMaxBytes: 4_194_304,
+	sendBufferMaxBytes: 4_194_304,
+	sendBufferRoomMaxBytes: 50_331_648,
 	drainWindowMs: 10_000,
 	presenceEventsMax: 100,
+	drainAllConcurrency: 8,
 	jwksMinRefetchMs: 60_000,
 } as const;
 
@@ -199,8 +219,13 @@ export function readConfig(env: ConfigEnv): Config {
 		rateLimitPerSec: positiveInt(env, ConfigName.RateLimitPerSec, DEFAULTS.rateLimitPerSec),
 		rateLimitBurst: positiveInt(env, ConfigName.RateLimitBurst, DEFAULTS.rateLimitBurst),
 		maxConnectionsPerRoom: positiveInt(env, ConfigName.MaxConnectionsPerRoom, DEFAULTS.maxConnectionsPerRoom),
+		maxConnectionsPerSub: positiveInt(env, ConfigName.MaxConnectionsPerSub, DEFAULTS.maxConnectionsPerSub),
+		historyMaxBytes: positiveInt(env, ConfigName.HistoryMaxBytes, DEFAULTS.historyMaxBytes),
+		sendBufferMaxBytes: positiveInt(env, ConfigName.SendBufferMaxBytes, DEFAULTS.sendBufferMaxBytes),
+		sendBufferRoomMaxBytes: positiveInt(env, ConfigName.SendBufferRoomMaxBytes, DEFAULTS.sendBufferRoomMaxBytes),
 		drainWindowMs: positiveInt(env, ConfigName.DrainWindowMs, DEFAULTS.drainWindowMs),
 		presenceEventsMax: positiveInt(env, ConfigName.PresenceEventsMax, DEFAULTS.presenceEventsMax),
+		drainAllConcurrency: positiveInt(env, ConfigName.DrainAllConcurrency, DEFAULTS.drainAllConcurrency),
 		devTokens: env.BATON_DEV_TOKENS === "true",
 	};
 	if (config.misconfigured !== null) log.error("server_misconfigured", { reason: `${config.misconfigured}; every request is refused` });

@@ -21,10 +21,15 @@ export const REJECTED_STATUS = 422;
  * code; a freeze is 503 `room_moving` with `Retry-After`; any other baton code maps as usual
  * (`internal` → 500). A refusal without a message (an older room) gets a generic one.
  */
-export function publishRefusal(result: { code: string; message?: string; rejected?: true }): Response {
+export function publishRefusal(result: { code: string; message?: string; rejected?: true; retryIn?: number }): Response {
 	if (result.rejected === true || !isErrorCode(result.code)) {
 		return Response.json({ error: { code: result.code, message: result.message ?? "the publish was rejected" } }, { status: REJECTED_STATUS });
 	}
 	if (result.code === ErrorCode.RoomMoving) return errorResponse(result.code, "the room is moving; publish again shortly", { headers: { "Retry-After": "1" } });
+	// The (room, sub) bucket is empty (CONTRACT.md §13): 429 with the whole seconds until a token is back.
+	if (result.code === ErrorCode.RateLimited) {
+		const seconds = Math.max(1, Math.ceil((result.retryIn ?? 1000) / 1000));
+		return errorResponse(result.code, result.message ?? "publish rate exceeded", { headers: { "Retry-After": String(seconds) } });
+	}
 	return errorResponse(result.code, result.message ?? "the publish could not be stored");
 }

@@ -17,6 +17,8 @@ export interface ConnectInfo {
 	resume: string | null;
 	/** Replay messages with seq > after; null = no replay requested. */
 	after: number | null;
+	/** The log epoch `after` counts in (`?epoch=`, CONTRACT.md §13); null when the client sent none. */
+	epoch: string | null;
 	/** The gateway's own region (reported in `welcome.region`). */
 	region: string;
 	/** Home for a room that has none yet (`?region=R` or the gateway's region). */
@@ -38,8 +40,9 @@ export interface ConnectInfo {
  * - 1: no `v`; no `claims`.
  * - 2: `v`, `claims` (the token's verified claims, for the app's `onConnect`).
  * - 3: `requestId`.
+ * - 4: `epoch`.
  */
-export const CONNECT_INFO_VERSION = 3;
+export const CONNECT_INFO_VERSION = 4;
 
 export function encodeConnectInfo(info: ConnectInfo): string {
 	return encodeURIComponent(JSON.stringify({ v: CONNECT_INFO_VERSION, ...info }));
@@ -66,8 +69,9 @@ export function decodeConnectInfo(header: string | null): ConnectInfo | null {
 	const subprotocol = v.subprotocol ?? false;
 	const claims = v.claims ?? { sub, name, exp };
 	const requestId = v.requestId ?? null;
+	const epoch = v.epoch ?? null;
 	if (typeof mayPublish !== "boolean" || typeof subprotocol !== "boolean" || !isRecord(claims)) return null;
 	if ((resume !== null && typeof resume !== "string") || (after !== null && typeof after !== "number")) return null;
-	if (requestId !== null && typeof requestId !== "string") return null;
-	return { room, sub, name, exp, mayPublish, resume, after, region, homeHint, subprotocol, claims, requestId };
+	if ((requestId !== null && typeof requestId !== "string") || (epoch !== null && typeof epoch !== "string")) return null;
+	return { room, sub, name, exp, mayPublish, resume, after, epoch, region, homeHint, subprotocol, claims, requestId };
 }

@@ -128,6 +128,16 @@ export class FakeWebSocket implements WebSocketLike {
 		return out;
 	}
 
+	/** The seqs of the `read` frames the SDK sent on this socket, in order. */
+	reads(): number[] {
+		const out: number[] = [];
+		for (const text of this.sent) {
+			const parsed = parseClientFrame(text);
+			if (parsed.ok && parsed.value.type === "read") out.push(parsed.value.seq);
+		}
+		return out;
+	}
+
 	/** How many `ping` frames the SDK sent on this socket. */
 	pings(): number {
 		return this.sent.filter((text) => text === "ping").length;
@@ -159,6 +169,8 @@ export function welcomeFrame(overrides: Partial<WelcomeFrame> = {}): WelcomeFram
 		home: "wnam",
 		heartbeat: { interval: 30_000, timeout: 90_000 },
 		presence: [],
+		epoch: "epoch-1",
+		reset: false,
 		...overrides,
 	};
 }

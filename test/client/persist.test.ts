@@ -28,6 +28,7 @@ describe("persist", () => {
 			sub: "alice",
 			resume: "r-1",
 			lastSeq: 2,
+			epoch: "epoch-1",
 			outbox: [
 				{ id: "p1", frame: '{"type":"publish","id":"p1","data":{"text":"one"}}' },
 				{ id: "p2", frame: '{"type":"publish","id":"p2","data":{"text":"two"}}' },

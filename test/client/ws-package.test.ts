@@ -73,6 +73,8 @@ class MiniServer {
 			home: "wnam",
 			heartbeat: { interval: 30_000, timeout: 90_000 },
 			presence: [],
+			epoch: "epoch-1",
+			reset: false,
 		};
 		socket.send(JSON.stringify(welcome));
 		for (const m of replay) socket.send(JSON.stringify({ type: "message", ...m, from: "u", ts: 1 }));

@@ -34,6 +34,7 @@ const REACTIONS: Record<CloseCode, CloseReaction> = {
 	4009: { kind: "resume", delay: "backoff", refreshToken: false },
 	4010: { kind: "resume", delay: "now", refreshToken: false },
 	4011: { kind: "stop", surface: true },
+	4013: { kind: "resume", delay: "backoff", refreshToken: false },
 	4400: { kind: "stop", surface: true },
 	// Sent by clients only; a server never closes with it, so it reads as an unknown code.
 	4000: { kind: "resume", delay: "backoff", refreshToken: false },
@@ -42,7 +43,7 @@ const REACTIONS: Record<CloseCode, CloseReaction> = {
 describe("CloseCode", () => {
 	it("has exactly the codes of §6", () => {
 		expect(Object.values(CloseCode).sort()).toEqual(
-			[1000, 1001, 1003, 1006, 1008, 1009, 1011, 1012, 1013, 4000, 4001, 4003, 4008, 4009, 4010, 4011, 4400].sort(),
+			[1000, 1001, 1003, 1006, 1008, 1009, 1011, 1012, 1013, 4000, 4001, 4003, 4008, 4009, 4010, 4011, 4013, 4400].sort(),
 		);
 	});
 

@@ -144,6 +144,7 @@ describe("the gateway → room connect header", () => {
 		mayPublish: false,
 		resume: null,
 		after: 3,
+		epoch: "AAAAAAAAAAAAAAAAAAAAAA",
 		region: "wnam",
 		homeHint: "weur",
 		subprotocol: true,

@@ -23,6 +23,8 @@ const EXPECTED_SERVER: Record<keyof typeof SERVER_FRAMES, ServerFrame> = {
 			{ sub: "alice", name: "Alice" },
 			{ sub: "bob", name: "bob" },
 		],
+		epoch: "q1Xm0bLr3pHkT9vZcN2aYw",
+		reset: false,
 	},
 	message: { type: "message", seq: 43, id: "c-1", from: "alice", data: { text: "hi", n: [1, 2, 3] }, ts: 1767225600000 },
 	messageNullData: { type: "message", seq: 44, id: "c-2", from: "alice", data: null, ts: 1767225600001 },
@@ -32,7 +34,7 @@ const EXPECTED_SERVER: Record<keyof typeof SERVER_FRAMES, ServerFrame> = {
 	presenceLeave: { type: "presence", event: "leave", sub: "bob", name: "Bob B." },
 	errorWithId: { type: "error", code: "rate_limited", message: "publish rate exceeded", id: "c-9" },
 	errorWithoutId: { type: "error", code: "bad_message", message: "frame is not JSON" },
-	errorRoomMoving: { type: "error", code: "room_moving", message: "the room is moving", id: "c-10" },
+	errorRoomMoving: { type: "error", code: "room_moving", message: "the room is moving", id: "c-10", retryIn: 750 },
 	authOk: { type: "auth_ok", exp: 1767229200 },
 	welcomeCountMode: {
 		type: "welcome",
@@ -143,6 +145,7 @@ describe("parseClientFrame", () => {
 		publishNull: { type: "publish", id: "c-2", data: null },
 		publishScalar: { type: "publish", id: "c-3", data: 7 },
 		auth: { type: "auth", token: "eyJhbGciOiJIUzI1NiJ9.e30.sig" },
+		read: { type: "read", seq: 42 },
 	};
 	for (const [name, text] of Object.entries(CLIENT_FRAMES)) {
 		it(`parses the golden ${name} frame and serializes it back byte for byte`, () => {
@@ -175,6 +178,10 @@ describe("parseClientFrame", () => {
 		["an auth without token", '{"type":"auth"}', undefined],
 		["an auth with an empty token", '{"type":"auth","token":""}', undefined],
 		["an auth with a numeric token", '{"type":"auth","token":1}', undefined],
+		["a read without seq", '{"type":"read"}', undefined],
+		["a read with a negative seq", '{"type":"read","seq":-1}', undefined],
+		["a read with a fractional seq", '{"type":"read","seq":1.5}', undefined],
+		["a read with a string seq", '{"type":"read","seq":"3"}', undefined],
 	];
 	for (const [name, text, id] of refused) {
 		it(`refuses ${name}`, () => {

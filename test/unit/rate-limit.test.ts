@@ -1,13 +1,16 @@
 /**
- * Per-connection limits as pure functions over the attachment (CONTRACT.md §5, §9): the publish
- * token bucket, the 4009 refusal counter and the 1008 protocol-error strikes.
+ * Publish limits as pure functions (CONTRACT.md §5, §9, §13): the token bucket (one per (room,
+ * sub)), and over the attachment the 4009 refusal counter and the 1008 protocol-error strikes.
  */
 import { describe, expect, it } from "vitest";
 import { ATTACHMENT_VERSION, type Attachment, readAttachment } from "../../durable-objects/room/attachment.ts";
 import {
+	type Bucket,
 	countRefusal,
 	countStrike,
+	isFull,
 	MAX_STRIKES,
+	msUntilToken,
 	noteRateOutcome,
 	REFUSAL_WINDOW_MS,
 	STRIKE_WINDOW_MS,
@@ -17,6 +20,8 @@ import {
 
 const RATE = { perSec: 20, burst: 40 };
 const T0 = 1_800_000_000_000;
+
+const bucket = (overrides: Partial<Bucket> = {}): Bucket => ({ tokens: RATE.burst, at: T0, ...overrides });
 
 function fresh(overrides: Partial<Attachment> = {}): Attachment {
 	return {
@@ -28,8 +33,6 @@ function fresh(overrides: Partial<Attachment> = {}): Attachment {
 		mayPublish: true,
 		connectedAt: T0,
 		lastSeen: T0,
-		tokens: RATE.burst,
-		tokensAt: T0,
 		strikes: [],
 		refusals: 0,
 		refusalsAt: 0,
@@ -39,14 +42,14 @@ function fresh(overrides: Partial<Attachment> = {}): Attachment {
 
 describe("takePublishToken", () => {
 	it("allows a full burst at one instant, then refuses", () => {
-		const a = fresh();
+		const a = bucket();
 		for (let i = 0; i < RATE.burst; i++) expect(takePublishToken(a, T0, RATE), `publish ${i}`).toBe(true);
 		expect(takePublishToken(a, T0, RATE)).toBe(false);
 		expect(takePublishToken(a, T0, RATE)).toBe(false);
 	});
 
 	it("refills at RATE_LIMIT_PER_SEC: one token every 50 ms at 20/s", () => {
-		const a = fresh({ tokens: 0 });
+		const a = bucket({ tokens: 0 });
 		expect(takePublishToken(a, T0 + 49, RATE)).toBe(false);
 		expect(takePublishToken(a, T0 + 50, RATE)).toBe(true);
 		expect(takePublishToken(a, T0 + 50, RATE)).toBe(false);
@@ -54,14 +57,14 @@ describe("takePublishToken", () => {
 	});
 
 	it("sustains exactly the rate over a long run", () => {
-		const a = fresh({ tokens: 0 });
+		const a = bucket({ tokens: 0 });
 		let accepted = 0;
 		for (let t = 1; t <= 10_000; t++) if (takePublishToken(a, T0 + t, RATE)) accepted++;
 		expect(accepted).toBe(200);
 	});
 
-	it("never holds more than the burst, however long the connection idled", () => {
-		const a = fresh({ tokens: 0 });
+	it("never holds more than the burst, however long the bucket idled", () => {
+		const a = bucket({ tokens: 0 });
 		const later = T0 + 3_600_000;
 		let accepted = 0;
 		while (takePublishToken(a, later, RATE)) accepted++;
@@ -69,9 +72,18 @@ describe("takePublishToken", () => {
 	});
 
 	it("a clock that goes backwards refills nothing", () => {
-		const a = fresh({ tokens: 0, tokensAt: T0 });
+		const a = bucket({ tokens: 0, at: T0 });
 		expect(takePublishToken(a, T0 - 10_000, RATE)).toBe(false);
 		expect(a.tokens).toBe(0);
+	});
+
+	it("says how long until a token is back, and when a bucket is full again", () => {
+		const a = bucket({ tokens: 0 });
+		expect(msUntilToken(a, T0, RATE)).toBe(50);
+		expect(msUntilToken(a, T0 + 20, RATE)).toBe(30);
+		expect(msUntilToken(a, T0 + 50, RATE)).toBe(0);
+		expect(isFull(a, T0 + 50, RATE)).toBe(false);
+		expect(isFull(a, T0 + (RATE.burst / RATE.perSec) * 1000, RATE)).toBe(true);
 	});
 });
 
@@ -164,7 +176,7 @@ describe("readAttachment", () => {
 	it.each([
 		["null", null],
 		["a string", "x"],
-		["another version", { ...fresh(), v: 3 }],
+		["a newer version", { ...fresh(), v: ATTACHMENT_VERSION + 1 }],
 		["a non-boolean mayPublish", { ...fresh(), mayPublish: "yes" }],
 		["a missing session", { ...fresh(), session: undefined }],
 		["a non-numeric exp", { ...fresh(), exp: "1" }],

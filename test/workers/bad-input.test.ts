@@ -195,14 +195,24 @@ describe("publish rate limit", () => {
 		await check(1 + acked);
 	});
 
-	it("the limit is per connection: a throttled connection does not throttle another", async () => {
+	it("the bucket is the (room, sub)'s (CONTRACT.md §13): a throttled sub is throttled on its other connection too, another sub is not", async () => {
 		const room = uniqueRoom();
 		const a = await join(room, "alice");
 		const b = await join(room, "alice");
-		for (let i = 0; i < 3 * LIMITS.rateBurst; i++) a.socket.publish(`a${i}`);
+		const c = await join(room, "bob");
+		const started = Date.now();
+		for (let i = 0; i < LIMITS.rateBurst + 5; i++) a.socket.publish(`a${i}`);
 		await a.socket.error(ErrorCode.RateLimited);
-		b.socket.publish("b0");
-		expect((await b.socket.ack("b0")).dup).toBe(false);
-		await leaveRoom(room, a.socket, b.socket);
+		for (let i = 0; i < 10; i++) b.socket.publish(`b${i}`);
+		let acks = 0;
+		for (let i = 0; i < 10; i++) {
+			const e = await b.socket.next((ev) => ev.kind === "frame" && (ev.frame?.type === "ack" || ev.frame?.type === "error") && ev.frame.id === `b${i}`);
+			if (e.kind === "frame" && e.frame?.type === "ack") acks++;
+		}
+		// Only what refilled since the burst was spent (a's later publishes wait behind its refused one).
+		expect(acks).toBeLessThanOrEqual(Math.min(9, Math.ceil(((Date.now() - started) * LIMITS.ratePerSec) / 1000) + 1));
+		c.socket.publish("c0");
+		expect((await c.socket.ack("c0")).dup).toBe(false);
+		await leaveRoom(room, a.socket, b.socket, c.socket);
 	});
 });

@@ -54,6 +54,11 @@ export const LIMITS = {
 	rateBurst: Number(required("RATE_LIMIT_BURST", env.RATE_LIMIT_BURST)),
 	ratePerSec: Number(required("RATE_LIMIT_PER_SEC", env.RATE_LIMIT_PER_SEC)),
 	maxConnections: Number(required("MAX_CONNECTIONS_PER_ROOM", env.MAX_CONNECTIONS_PER_ROOM)),
+	maxConnectionsPerSub: Number(required("MAX_CONNECTIONS_PER_SUB", env.MAX_CONNECTIONS_PER_SUB)),
+	historyMaxBytes: Number(required("HISTORY_MAX_BYTES", env.HISTORY_MAX_BYTES)),
+	sendBufferMaxBytes: Number(required("SEND_BUFFER_MAX_BYTES", env.SEND_BUFFER_MAX_BYTES)),
+	sendBufferRoomMaxBytes: Number(required("SEND_BUFFER_ROOM_MAX_BYTES", env.SEND_BUFFER_ROOM_MAX_BYTES)),
+	resumeWindowMs: Number(env.RESUME_WINDOW_MS ?? "600000"),
 	heartbeatIntervalMs: Number(env.HEARTBEAT_INTERVAL_MS ?? "30000"),
 	heartbeatTimeoutMs: Number(env.HEARTBEAT_TIMEOUT_MS ?? "90000"),
 };

@@ -46,14 +46,19 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 /**
  * Publishes `n` messages over HTTP as `sub` (ids m1..mn) and returns the token used. In order by
- * default (id mK gets seq K in an empty room); `concurrent` sends them all at once.
+ * default (id mK gets seq K in an empty room); `concurrent` sends them all at once. Beyond one
+ * burst of the (room, sub) bucket, the publishes are spread over subs `sub`, `sub-1`, … (one
+ * burst each), so they are not rate limited (CONTRACT.md §13).
  */
 async function publishMany(room: string, n: number, opts: { sub?: string; concurrent?: boolean } = {}): Promise<string> {
-	const token = await tokenFor(room, opts.sub ?? "writer");
+	const sub = opts.sub ?? "writer";
+	const tokens = await Promise.all(range(0, Math.ceil(n / LIMITS.rateBurst) - 1).map((k) => tokenFor(room, k === 0 ? sub : `${sub}-${k}`)));
 	const one = async (i: number) => {
+		const token = tokens[Math.floor((i - 1) / LIMITS.rateBurst)] ?? "";
 		const res = await httpPublish(room, token, { id: `m${i}`, data: { i } });
 		expect(res.status, await res.clone().text()).toBe(200);
 	};
+	const token = tokens[0] ?? "";
 	if (opts.concurrent) await Promise.all(range(1, n).map(one));
 	else for (let i = 1; i <= n; i++) await one(i);
 	return token;
@@ -67,6 +72,7 @@ describe("welcome", () => {
 		expect(first.kind).toBe("frame");
 		const json = first.kind === "frame" ? (first.json as Record<string, unknown>) : {};
 		expect(Object.keys(json).sort()).toEqual([
+			"epoch",
 			"gap",
 			"heartbeat",
 			"home",
@@ -74,6 +80,7 @@ describe("welcome", () => {
 			"presenceCount",
 			"region",
 			"replayed",
+			"reset",
 			"resume",
 			"resumed",
 			"seq",
@@ -93,6 +100,8 @@ describe("welcome", () => {
 			heartbeat: { interval: LIMITS.heartbeatIntervalMs, timeout: LIMITS.heartbeatTimeoutMs },
 			presence: [{ sub: "alice", name: "Alice" }],
 			presenceCount: 1,
+			epoch: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+			reset: false,
 		});
 		socket.close();
 	});

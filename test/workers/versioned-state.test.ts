@@ -46,8 +46,11 @@ async function toSchemaV1(room: string): Promise<void> {
 		const sql = state.storage.sql;
 		for (const t of ["meta", "messages", "dedupe", "sessions", "presence", "keys", "bans", "counters", "closes"])
 			sql.exec(`ALTER TABLE _baton_${t} RENAME TO ${t}`);
-		// Version 1 sessions had no resume secret (migration 3 adds the column).
+		// Version 1 sessions had no resume secret (migration 3 adds the column), and messages had
+		// no byte counts (migration 4).
 		sql.exec("ALTER TABLE sessions DROP COLUMN secret");
+		sql.exec("ALTER TABLE messages DROP COLUMN bytes");
+		sql.exec("ALTER TABLE messages DROP COLUMN cum");
 		sql.exec("DROP INDEX _baton_dedupe_ts");
 		sql.exec("CREATE INDEX dedupe_ts ON dedupe (ts)");
 		sql.exec(`DROP TABLE ${SCHEMA_TABLE}`);
@@ -115,6 +118,12 @@ describe("a room woken on new code", () => {
 		expect(s).toMatchObject({ seq: 5, connections: 2, sessions: 2 });
 		expect(s.wakeups).toBeGreaterThanOrEqual(2);
 		expect((await history(room, await tokenFor(room))).messages.map((m) => m.id)).toEqual(["a1", "a2", "a3", "a4", "b1"]);
+		// The rows from before the byte counts were counted on the wake: a running total, gapless.
+		const counts = await runInDurableObject(roomObject(room), (_i, state) =>
+			state.storage.sql.exec<{ bytes: number; cum: number }>("SELECT bytes, cum FROM _baton_messages ORDER BY seq").toArray(),
+		);
+		expect(counts.every((r) => r.bytes > 0)).toBe(true);
+		expect(counts.map((r) => r.cum)).toEqual(counts.map((_r, i) => counts.slice(0, i + 1).reduce((sum, r) => sum + r.bytes, 0)));
 
 		// Sessions moved to the renamed table: a resume after a close keeps the session, with the
 		// token the previous code issued (signed; its sessions had no resume secret). 4000, so her

@@ -14,6 +14,7 @@ import { errorResponse } from "../../core/http-errors.ts";
 import { log } from "../../core/log.ts";
 import { anchorStub, forgetRoute, resolveRoom } from "../../core/routing.ts";
 import { gatewayBindings } from "../bindings.ts";
+import { mapBounded } from "../bounded.ts";
 import type { GatewayEnv } from "../context.ts";
 
 export const admin = new Hono<GatewayEnv>();
@@ -78,6 +79,12 @@ admin.post("/v1/admin/rooms/:room/kick", async (c) => {
 	return c.json(result);
 });
 
+const MIGRATE_REFUSALS: Partial<Record<ErrorCode, string>> = {
+	[ErrorCode.AlreadyThere]: "the room is already homed there",
+	[ErrorCode.BadRegion]: "bad region",
+	[ErrorCode.MigrationFailed]: "a migration step did not answer in time; the room stays where it was",
+};
+
 admin.post("/v1/admin/rooms/:room/migrate", async (c) => {
 	const room = c.req.param("room");
 	const body = await readJsonObject(c.req.raw);
@@ -87,24 +94,36 @@ admin.post("/v1/admin/rooms/:room/migrate", async (c) => {
 	}
 	const result = await anchorStub(gatewayBindings(c.env), room).migrate(room, to);
 	forgetRoute(room);
-	if (!result.ok) return errorResponse(result.code, result.code === ErrorCode.AlreadyThere ? `the room is already homed in ${to}` : "bad region");
+	if (!result.ok) return errorResponse(result.code, MIGRATE_REFUSALS[result.code] ?? "the migration could not run");
 	log.info("admin_migrate", { room, from: result.from, to: result.to, moved: result.moved, requestId: c.get("requestId") });
 	return c.json({ from: result.from, to: result.to, seq: result.seq, moved: result.moved });
 });
 
 /**
- * Drains every room active within the resume window (before a deploy). Each room spreads its own
- * clients' `retryIn` over the drain window, so the reconnects of all rooms are spread too.
+ * Drains every room active within the resume window (before a deploy), DRAIN_ALL_CONCURRENCY
+ * rooms at a time. Each room answers once it has sent its sockets their 1012 (it does not wait
+ * for the close handshakes or the reconnects), and spreads its own clients' `retryIn` over the
+ * drain window, so the reconnects of all rooms are spread too. A room that fails is counted in
+ * `failed` (and logged); the others are drained regardless.
  */
 admin.post("/v1/admin/drain-all", async (c) => {
-	const since = Date.now() - c.get("config").resumeWindowMs;
+	const config = c.get("config");
+	const since = Date.now() - config.resumeWindowMs;
 	const shards = await Promise.all(Array.from({ length: REGISTRY_SHARDS }, (_, i) => registryStubForShard(c.env, i).list(since)));
 	const rooms = shards.flat();
-	let closed = 0;
-	for (const room of rooms) {
+	const drained = await mapBounded(rooms, config.drainAllConcurrency, async (room) => {
 		const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
-		closed += (await stub.drain(room)).closed;
-	}
-	log.info("admin_drain_all", { rooms: rooms.length, closed, requestId: c.get("requestId") });
-	return c.json({ rooms: rooms.length, closed });
+		return (await stub.drain(room)).closed;
+	});
+	let closed = 0;
+	let failed = 0;
+	drained.forEach((result, i) => {
+		if (result.ok) closed += result.value;
+		else {
+			failed += 1;
+			log.warn("admin_drain_failed", { room: rooms[i], error: result.error instanceof Error ? result.error.message : String(result.error) });
+		}
+	});
+	log.info("admin_drain_all", { rooms: rooms.length, closed, failed, requestId: c.get("requestId") });
+	return c.json({ rooms: rooms.length, closed, failed });
 });

@@ -3,8 +3,9 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { ErrorCode, isErrorCode } from "../../../protocol/error-codes.ts";
+import { jsonDepthExceeds, MAX_DATA_DEPTH } from "../../../protocol/json-depth.ts";
 import { isValidClientId } from "../../../protocol/messages.ts";
-import { QueryParam } from "../../../protocol/paths.ts";
+import { EPOCH_PATTERN, QueryParam } from "../../../protocol/paths.ts";
 import { mayPublish } from "../../core/auth/roles.ts";
 import { isRegion } from "../../core/config.ts";
 import { errorResponse, publishRefusal, RETRY_IN_HEADER } from "../../core/http-errors.ts";
@@ -13,9 +14,11 @@ import { decodePresenceCursor } from "../../core/presence-cursor.ts";
 import { resolveRoom } from "../../core/routing.ts";
 import { type Authorization, authorizeRoomRequest } from "../authorize.ts";
 import { gatewayBindings } from "../bindings.ts";
+import { readBodyCapped } from "../body.ts";
 import type { GatewayEnv } from "../context.ts";
 import { parseNonNegativeInt } from "../params.ts";
 import { refuseUpgrade } from "../refuse-upgrade.ts";
+import { viewHistory, viewInfo, viewPresence } from "../room-views.ts";
 import { offersBatonProtocol } from "../token-lookup.ts";
 
 export const DEFAULT_HISTORY_LIMIT = 100;
@@ -49,7 +52,13 @@ rooms.get("/v1/rooms/:room/ws", async (c) => {
 	const config = c.get("config");
 	const after = parseNonNegativeInt(url.searchParams.get(QueryParam.After));
 	const regionParam = url.searchParams.get(QueryParam.Region);
-	if (after === "invalid" || (regionParam !== null && (!isRegion(regionParam) || !config.regions.includes(regionParam)))) {
+	const epochParam = url.searchParams.get(QueryParam.Epoch);
+	const epoch = epochParam === null || epochParam === "" ? null : epochParam;
+	if (
+		after === "invalid" ||
+		(regionParam !== null && (!isRegion(regionParam) || !config.regions.includes(regionParam))) ||
+		(epoch !== null && !EPOCH_PATTERN.test(epoch))
+	) {
 		return refuseUpgrade(ErrorCode.BadRequest, { subprotocol, room });
 	}
 	const resumeToken = url.searchParams.get(QueryParam.Resume);
@@ -64,6 +73,7 @@ rooms.get("/v1/rooms/:room/ws", async (c) => {
 		mayPublish: mayPublish(auth.claims, room),
 		resume: resumeToken === "" ? null : resumeToken,
 		after,
+		epoch,
 		region: c.get("region"),
 		requestId: c.get("requestId"),
 		homeHint: target.home,
@@ -87,7 +97,8 @@ rooms.get("/v1/rooms/:room", async (c) => {
 	if (!auth.ok) return refusal(auth);
 	const room = c.req.param("room");
 	const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
-	return c.json(await stub.info(room));
+	const answer = await viewInfo(stub, room, auth.claims.sub);
+	return answer.ok ? c.json(answer.value) : errorResponse(answer.code, answer.message);
 });
 
 rooms.get("/v1/rooms/:room/presence", async (c) => {
@@ -101,7 +112,8 @@ rooms.get("/v1/rooms/:room/presence", async (c) => {
 	}
 	const room = c.req.param("room");
 	const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
-	return c.json(await stub.presencePage(room, after, Math.min(limit ?? DEFAULT_PRESENCE_LIMIT, MAX_PRESENCE_LIMIT)));
+	const page = await viewPresence(stub, room, after, Math.min(limit ?? DEFAULT_PRESENCE_LIMIT, MAX_PRESENCE_LIMIT), auth.claims.sub);
+	return page.ok ? c.json(page.value) : errorResponse(page.code, page.message);
 });
 
 rooms.get("/v1/rooms/:room/messages", async (c) => {
@@ -114,8 +126,9 @@ rooms.get("/v1/rooms/:room/messages", async (c) => {
 	}
 	const room = c.req.param("room");
 	const { stub } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
-	const page = await stub.history(room, after ?? 0, Math.min(limit ?? DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT));
-	return c.json(page);
+	const page = await viewHistory(stub, room, after ?? 0, Math.min(limit ?? DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT), auth.claims.sub);
+	// The room answers the page's JSON text (a HistoryPage): passed on as it is.
+	return page.ok ? c.body(page.value, 200, { "Content-Type": "application/json" }) : errorResponse(page.code, page.message);
 });
 
 rooms.post("/v1/rooms/:room/messages", async (c) => {
@@ -124,19 +137,18 @@ rooms.post("/v1/rooms/:room/messages", async (c) => {
 	const room = c.req.param("room");
 	if (!mayPublish(auth.claims, room)) return errorResponse(ErrorCode.Forbidden, "the token may not publish in this room");
 	const config = c.get("config");
-	const text = await c.req.text();
-	if (new TextEncoder().encode(text).length > config.maxMessageBytes) {
-		return errorResponse(ErrorCode.TooLarge, `the body is over ${config.maxMessageBytes} bytes`);
-	}
+	const read = await readBodyCapped(c.req.raw, config.maxMessageBytes);
+	if (!read.ok) return errorResponse(ErrorCode.TooLarge, `the body is over ${config.maxMessageBytes} bytes`);
 	let body: unknown;
 	try {
-		body = JSON.parse(text);
+		body = JSON.parse(read.text);
 	} catch {
 		return errorResponse(ErrorCode.BadRequest, "the body must be JSON");
 	}
 	if (typeof body !== "object" || body === null || Array.isArray(body)) return errorResponse(ErrorCode.BadRequest, "the body must be a JSON object");
 	const { data, id } = body as { data?: unknown; id?: unknown };
 	if (data === undefined) return errorResponse(ErrorCode.BadRequest, "the body needs data");
+	if (jsonDepthExceeds(data, MAX_DATA_DEPTH)) return errorResponse(ErrorCode.BadRequest, `data nests deeper than ${MAX_DATA_DEPTH} levels`);
 	if (id !== undefined && !isValidClientId(id)) return errorResponse(ErrorCode.BadRequest, "id must be a string of 1-64 characters");
 	const { stub, target } = await resolveRoom(gatewayBindings(c.env), room, c.get("region"));
 	const result = await stub.publish(room, auth.claims.sub, id ?? null, data, target.home);

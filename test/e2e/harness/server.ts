@@ -62,6 +62,11 @@ export class DevServer {
 		return `ws://127.0.0.1:${this.port}`;
 	}
 
+	/** The wrangler process id (its workerd children: bench/lib/procfs.ts `findUserWorkerd`). */
+	get pid(): number | undefined {
+		return this.wrangler.pid;
+	}
+
 	/** Structured JSON log lines printed by the Worker and the room, in order (across restarts). */
 	get logs(): LogLine[] {
 		return this.wrangler.logs;

@@ -1,0 +1,56 @@
+/**
+ * When the SDK tells the room what it has received (CONTRACT.md §13): a `{"type":"read","seq":n}`
+ * at least every 256 KiB of received `message` frames and every 5 s while messages arrive. The
+ * room counts the bytes it sent above a connection's last `read` and closes one that falls too far
+ * behind (4013); `read` is never answered. Reads are also spaced at least 100 ms apart, well under
+ * the room's allowance (more than 20 within a second are protocol errors).
+ */
+
+/** Received message bytes after which a `read` is due. */
+export const READ_EVERY_BYTES = 256 * 1024;
+/** The longest a received message waits to be acknowledged. */
+export const READ_EVERY_MS = 5_000;
+/** The shortest time between two reads. */
+export const READ_MIN_GAP_MS = 100;
+
+/** UTF-8 size of `text`, counted without encoding it. */
+export function utf8Bytes(text: string): number {
+	let bytes = text.length;
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		// A surrogate half is 2 of its pair's 4 bytes; other units ≥ 0x800 are 3, ≥ 0x80 are 2.
+		if (c >= 0x800) bytes += c >= 0xd800 && c <= 0xdfff ? 1 : 2;
+		else if (c >= 0x80) bytes += 1;
+	}
+	return bytes;
+}
+
+/** The read schedule of one socket: what was received since its last read, and since when. */
+export class ReadSchedule {
+	#bytes = 0;
+	#lastSentAt = Number.NEGATIVE_INFINITY;
+	#lastSentSeq = -1;
+	#firstUnreadAt: number | null = null;
+
+	/** A message frame of `bytes` arrived at `now`: when the next read is due (ms since epoch; ≤ now: at once). */
+	received(bytes: number, now: number): number {
+		this.#bytes += bytes;
+		this.#firstUnreadAt ??= now;
+		const byTime = this.#firstUnreadAt + READ_EVERY_MS;
+		const byBytes = this.#bytes >= READ_EVERY_BYTES ? this.#lastSentAt + READ_MIN_GAP_MS : Number.POSITIVE_INFINITY;
+		return Math.min(byTime, byBytes);
+	}
+
+	/** True when a read of `seq` would tell the room something new. */
+	worth(seq: number): boolean {
+		return seq > this.#lastSentSeq;
+	}
+
+	/** A read of `seq` was sent at `now`. */
+	sent(seq: number, now: number): void {
+		this.#bytes = 0;
+		this.#firstUnreadAt = null;
+		this.#lastSentAt = now;
+		this.#lastSentSeq = seq;
+	}
+}

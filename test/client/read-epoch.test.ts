@@ -1,0 +1,93 @@
+/**
+ * The SDK's side of CONTRACT.md §13: `read` frames (at least every 256 KiB of received messages
+ * and every 5 s while messages arrive, never more than one per 100 ms) and the log epoch (sent
+ * with `after`; a `reset` welcome moves `lastSeq` back and reports a gap).
+ */
+import { describe, expect, it, vi } from "vitest";
+import { CloseCode } from "../../client/index.ts";
+import { READ_EVERY_BYTES, READ_EVERY_MS, READ_MIN_GAP_MS, utf8Bytes } from "../../client/read-ack.ts";
+import { expectRedialAfter, seqs, startOpen, useFakes } from "./harness.ts";
+
+useFakes();
+
+describe("read frames", () => {
+	it("counts UTF-8 bytes exactly", () => {
+		for (const text of ["", "abc", "é", "漢字", "😀", "a😀é漢"]) expect(utf8Bytes(text)).toBe(new TextEncoder().encode(text).length);
+	});
+
+	it("acknowledges a trickle of messages within 5 s of the first unread one, with the last seq", async () => {
+		const { ws } = await startOpen();
+		ws.message(1);
+		await vi.advanceTimersByTimeAsync(2000);
+		ws.message(2);
+		expect(ws.reads()).toEqual([]);
+		await vi.advanceTimersByTimeAsync(READ_EVERY_MS - 2000 - 1);
+		expect(ws.reads()).toEqual([]);
+		await vi.advanceTimersByTimeAsync(1);
+		expect(ws.reads()).toEqual([2]);
+		// Nothing new arrived: no further read.
+		await vi.advanceTimersByTimeAsync(3 * READ_EVERY_MS);
+		expect(ws.reads()).toEqual([2]);
+	});
+
+	it("acknowledges every 256 KiB of received messages at once, spaced at least 100 ms apart", async () => {
+		const { ws } = await startOpen();
+		const big = "x".repeat(64 * 1024);
+		for (let seq = 1; seq <= 4; seq++) ws.message(seq, big);
+		// Four frames of a bit over 64 KiB each: over 256 KiB, so a read goes out now.
+		expect(ws.reads()).toEqual([4]);
+		for (let seq = 5; seq <= 8; seq++) ws.message(seq, big);
+		// Due again by bytes, but within 100 ms of the last read: it waits.
+		expect(ws.reads()).toEqual([4]);
+		await vi.advanceTimersByTimeAsync(READ_MIN_GAP_MS);
+		expect(ws.reads()).toEqual([4, 8]);
+		expect(READ_EVERY_BYTES).toBe(256 * 1024);
+	});
+
+	it("sends no reads when no messages arrive, and a new socket starts its own schedule", async () => {
+		const { ws } = await startOpen();
+		await vi.advanceTimersByTimeAsync(3 * READ_EVERY_MS);
+		expect(ws.reads()).toEqual([]);
+		ws.message(1);
+		ws.serverClose(CloseCode.Abnormal);
+		const next = await expectRedialAfter(125);
+		next.welcome({ seq: 1, resumed: true });
+		await vi.advanceTimersByTimeAsync(READ_EVERY_MS);
+		expect(ws.reads()).toEqual([]);
+		expect(next.reads()).toEqual([]);
+		next.message(2);
+		await vi.advanceTimersByTimeAsync(READ_EVERY_MS);
+		expect(next.reads()).toEqual([2]);
+	});
+});
+
+describe("log epoch", () => {
+	it("sends the last welcome's epoch with after on a reconnect", async () => {
+		const { ws } = await startOpen({}, { epoch: "E1" });
+		ws.message(1);
+		ws.serverClose(CloseCode.Abnormal);
+		const next = await expectRedialAfter(125);
+		expect(next.query.get("after")).toBe("1");
+		expect(next.query.get("epoch")).toBe("E1");
+	});
+
+	it("on reset:true moves lastSeq back to before the oldest replayed message, emits gap and delivers the new log from there", async () => {
+		const { room, ws, events } = await startOpen({}, { epoch: "E1" });
+		for (let seq = 1; seq <= 50; seq++) ws.message(seq);
+		expect(room.lastSeq).toBe(50);
+		ws.serverClose(CloseCode.Abnormal);
+		const next = await expectRedialAfter(125);
+		expect(next.query.get("epoch")).toBe("E1");
+		// The room's log is another now (say its storage was lost): 3 messages, a new epoch.
+		next.welcome({ seq: 3, replayed: 3, gap: true, reset: true, epoch: "E2", resumed: false });
+		expect(events.gap).toEqual([{ after: 50, next: 1 }]);
+		expect(room.lastSeq).toBe(0);
+		for (let seq = 1; seq <= 3; seq++) next.message(seq);
+		expect(seqs(events).slice(50)).toEqual([1, 2, 3]);
+		expect(room.lastSeq).toBe(3);
+		next.serverClose(CloseCode.Abnormal);
+		const third = await expectRedialAfter(125);
+		expect(third.query.get("epoch")).toBe("E2");
+		expect(third.query.get("after")).toBe("3");
+	});
+});
