@@ -11,7 +11,8 @@ import type { Config } from "../core/config.ts";
 import { originAllowed } from "./origin.ts";
 import { findToken } from "./token-lookup.ts";
 
-export type Authorization = { ok: true; claims: AccessClaims } | { ok: false; code: ErrorCode; message: string };
+/** `payload`: every verified claim of the token (for the room's `onConnect`); `claims`: baton's reading of them. */
+export type Authorization = { ok: true; claims: AccessClaims; payload: Readonly<Record<string, unknown>> } | { ok: false; code: ErrorCode; message: string };
 
 export async function authorizeRoomRequest(request: Request, url: URL, config: Config, room: string): Promise<Authorization> {
 	if (config.misconfigured !== null) return { ok: false, code: ErrorCode.ServerMisconfigured, message: "the server is misconfigured" };
@@ -22,5 +23,5 @@ export async function authorizeRoomRequest(request: Request, url: URL, config: C
 	const verified = await verifierFor(config)(found.token);
 	if (!verified.ok) return { ok: false, code: ErrorCode.Unauthorized, message: "invalid or expired token" };
 	if (!roomAllowed(verified.claims, room)) return { ok: false, code: ErrorCode.Forbidden, message: "the token does not grant this room" };
-	return { ok: true, claims: verified.claims };
+	return { ok: true, claims: verified.claims, payload: verified.payload };
 }

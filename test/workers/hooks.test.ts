@@ -102,6 +102,20 @@ describe("onConnect", () => {
 		await leaveRoom(room, alice.socket);
 	});
 
+	it("the hook sees every claim of the token, the app's own included, and can refuse on one (4003)", async () => {
+		const room = hookRoom(Scenario.Gatekeeper);
+		const claims = { banned: true, role: "moderator", org: { id: 7, plan: "team" } };
+		const refused = await openSocket(room, { token: await tokenFor(room, "eve", claims), label: "eve" });
+		await expectRefusal(refused, CloseCode.Forbidden, { code: ErrorCode.Forbidden });
+		const [call] = (await hookCalls(room, "onConnect")).filter((c) => c.sub === "eve");
+		expect(JSON.parse(call?.data ?? "null")).toMatchObject({ claims: { sub: "eve", rooms: [room], ...claims } });
+		const line = logLines.find((l) => l.includes('"connect_rejected"') && l.includes('"sub":"eve"'));
+		expect(line === undefined ? null : JSON.parse(line)).toMatchObject({ code: "banned", message: "eve is banned" });
+		// The same sub with a token that does not say so is admitted.
+		const eve = await join(room, "eve", { claims: { banned: false, role: "member" } });
+		await leaveRoom(room, eve.socket);
+	});
+
 	it("a hook that throws, or does not answer within the hook timeout, refuses with 1011 {code:internal}; the room serves on", async () => {
 		const room = hookRoom(Scenario.Gatekeeper);
 		for (const sub of ["crash", "stall"]) {

@@ -11,7 +11,11 @@ import { decodeBase64Url, decodeJsonBase64Url } from "./base64url.ts";
 import { type AccessClaims, type ClaimRules, readClaims, timeWindowProblem } from "./claims.ts";
 import { JwksUnavailable, type KeyLookup, remoteJwksFor } from "./remote-jwks.ts";
 
-export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; reason: string };
+/**
+ * `claims`: what baton reads of the token, normalized; `payload`: every claim the token carries,
+ * verified (an app's `onConnect` sees them all, CONTRACT.md §14).
+ */
+export type VerifyResult = { ok: true; claims: AccessClaims; payload: Readonly<Record<string, unknown>> } | { ok: false; reason: string };
 
 /** Verifies a token at a time (ms; defaults to now). */
 export type Verifier = (token: string, nowMs?: number) => Promise<VerifyResult>;
@@ -91,7 +95,8 @@ export function createVerifier(settings: VerifierSettings): Verifier {
 		if (typeof claims === "string") return { ok: false, reason: claims };
 		const late = timeWindowProblem(claims, nowMs);
 		if (late !== null) return { ok: false, reason: late };
-		return { ok: true, claims };
+		// readClaims accepted it, so it is a JSON object.
+		return { ok: true, claims, payload: payload as Record<string, unknown> };
 	};
 }
 

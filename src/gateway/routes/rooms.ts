@@ -78,7 +78,8 @@ rooms.get("/v1/rooms/:room/ws", async (c) => {
 		requestId: c.get("requestId"),
 		homeHint: target.home,
 		subprotocol,
-		claims: { ...auth.claims },
+		// Every claim of the token (an app reads its own, such as `banned` or `role`), baton's normalized ones on top.
+		claims: { ...auth.payload, ...auth.claims },
 	};
 	const forwarded = new Request("https://room.internal/connect", {
 		headers: { Upgrade: "websocket", [CONNECT_HEADER]: encodeConnectInfo(info) },
