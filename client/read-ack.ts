@@ -2,8 +2,9 @@
  * When the SDK tells the room what it has received (CONTRACT.md §13): a `{"type":"read","seq":n}`
  * at least every 256 KiB of received `message` frames and every 5 s while messages arrive. The
  * room counts the bytes it sent above a connection's last `read` and closes one that falls too far
- * behind (4013); `read` is never answered. Reads are also spaced at least 100 ms apart, well under
- * the room's allowance (more than 20 within a second are protocol errors).
+ * behind (4013); `read` is never answered. Reads are also spaced at least 60 ms apart: at most 17
+ * within a second, under the room's allowance (more than 20 are protocol errors), and often enough
+ * that a client taking in 60 MB/s is never SEND_BUFFER_MAX_BYTES (4 MiB) behind on its reads alone.
  */
 
 /** Received message bytes after which a `read` is due. */
@@ -11,7 +12,7 @@ export const READ_EVERY_BYTES = 256 * 1024;
 /** The longest a received message waits to be acknowledged. */
 export const READ_EVERY_MS = 5_000;
 /** The shortest time between two reads. */
-export const READ_MIN_GAP_MS = 100;
+export const READ_MIN_GAP_MS = 60;
 
 /** UTF-8 size of `text`, counted without encoding it. */
 export function utf8Bytes(text: string): number {

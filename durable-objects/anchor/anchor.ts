@@ -162,7 +162,7 @@ export class RoomAnchor extends DurableObject<unknown> {
 		const newRoom = this.roomStub(room, next);
 		let seq: number;
 		try {
-			seq = await this.copy(room, oldRoom, newRoom, next);
+			seq = await this.copy(room, from, oldRoom, newRoom, next);
 		} catch (error) {
 			return this.rollBack(room, from, to, error);
 		}
@@ -190,12 +190,12 @@ export class RoomAnchor extends DurableObject<unknown> {
 	}
 
 	/** Steps 1–3: freeze the old home and copy its state into the next generation; each step within the timeout. Returns the seq head. */
-	private async copy(room: string, oldRoom: RoomStub, newRoom: RoomStub, next: RoomTarget): Promise<number> {
+	private async copy(room: string, from: RoomTarget, oldRoom: RoomStub, newRoom: RoomStub, next: RoomTarget): Promise<number> {
 		const { seq, epoch } = await step("freeze", oldRoom.freeze(room));
 		await step("importBegin", newRoom.importBegin(room, next.home, next.gen));
 		const copied = await copyRoom(room, oldRoom, newRoom, step);
 		await step("importFinish", newRoom.importFinish(seq, epoch));
-		log.info("migrate_copied", { room, to: next.home, gen: next.gen, seq, pages: copied.pages, legacy: copied.legacy });
+		log.info("migrate_copied", { room, from: from.home, to: next.home, gen: next.gen, seq, pages: copied.pages, legacy: copied.legacy });
 		return seq;
 	}
 

@@ -265,12 +265,6 @@ export class MessageLog {
 		this.sql.exec("DELETE FROM _baton_dedupe WHERE ts < ?", now - this.resumeWindowMs);
 	}
 
-	/** When the oldest dedupe record expires (ms), or null when there is none. */
-	nextDedupeExpiry(): number | null {
-		const row = this.sql.exec<{ t: number | null }>("SELECT MIN(ts) AS t FROM _baton_dedupe").toArray()[0];
-		return row?.t === null || row?.t === undefined ? null : row.t + this.resumeWindowMs;
-	}
-
 	/**
 	 * Recomputes `bytes` and `cum` of every kept row, oldest first, then prunes to the limits:
 	 * for rows written before these columns existed, and for rows a migration copied in.

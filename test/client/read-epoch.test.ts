@@ -30,7 +30,7 @@ describe("read frames", () => {
 		expect(ws.reads()).toEqual([2]);
 	});
 
-	it("acknowledges every 256 KiB of received messages at once, spaced at least 100 ms apart", async () => {
+	it("acknowledges every 256 KiB of received messages at once, spaced at least READ_MIN_GAP_MS (60 ms) apart", async () => {
 		const { ws } = await startOpen();
 		const big = "x".repeat(64 * 1024);
 		for (let seq = 1; seq <= 4; seq++) ws.message(seq, big);

@@ -17,6 +17,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { cmdline, descendantPids, findUserWorkerd, rssKiB } from "../../bench/lib/procfs.ts";
+import { READ_MIN_GAP_MS } from "../../client/read-ack.ts";
 import { CloseCode } from "../../protocol/close-codes.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { mintToken, uniqueRoom } from "./harness/client.ts";
@@ -67,14 +68,14 @@ function parse(data: WebSocket.RawData): { type?: string; seq?: number; id?: str
 }
 
 /**
- * A `read` sender like the SDK's: the latest seq received, never two within 100 ms (more than 20
- * reads within a second are protocol errors).
+ * A `read` sender like the SDK's: the latest seq received, never two within READ_MIN_GAP_MS (more
+ * than 20 reads within a second are protocol errors).
  */
 function reader(ws: WebSocket): (seq: number) => void {
 	let last = 0;
 	return (seq) => {
 		const now = performance.now();
-		if (now - last < 100) return;
+		if (now - last < READ_MIN_GAP_MS) return;
 		last = now;
 		ws.send(JSON.stringify({ type: "read", seq }));
 	};
