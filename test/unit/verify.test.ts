@@ -33,12 +33,18 @@ async function signRawPayload(payloadText: string): Promise<string> {
 
 describe("verifyAccessToken accepts", () => {
 	it("a token it signed, returning the claims it reads", async () => {
-		const token = await signAccessToken({ ...valid, name: "Alice", nbf: NOW_S - 10, iat: NOW_S, iss: "x" }, SECRET);
-		expect(await verify(token)).toEqual({ ok: true, claims: { ...valid, name: "Alice", nbf: NOW_S - 10 } });
+		const payload = { ...valid, name: "Alice", nbf: NOW_S - 10, iat: NOW_S, iss: "x" };
+		const token = await signAccessToken(payload, SECRET);
+		// `payload`: every claim, as signed (the app's onConnect sees them, CONTRACT.md §14).
+		expect(await verify(token)).toEqual({ ok: true, claims: { ...valid, name: "Alice", nbf: NOW_S - 10 }, payload });
 	});
 
 	it("a token with only sub and exp", async () => {
-		expect(await verify(await signAccessToken({ sub: "a", exp: NOW_S + 1 }, SECRET))).toEqual({ ok: true, claims: { sub: "a", exp: NOW_S + 1, name: "a" } });
+		expect(await verify(await signAccessToken({ sub: "a", exp: NOW_S + 1 }, SECRET))).toEqual({
+			ok: true,
+			claims: { sub: "a", exp: NOW_S + 1, name: "a" },
+			payload: { sub: "a", exp: NOW_S + 1 },
+		});
 	});
 
 	it("a sub of exactly 128 characters", async () => {
@@ -54,7 +60,11 @@ describe("verifyAccessToken accepts", () => {
 
 	it("a publish claim, returned as read", async () => {
 		const result = await verify(await signAccessToken({ ...valid, publish: ["lobby", "team-*"] }, SECRET));
-		expect(result).toEqual({ ok: true, claims: { ...valid, name: "alice", publish: ["lobby", "team-*"] } });
+		expect(result).toEqual({
+			ok: true,
+			claims: { ...valid, name: "alice", publish: ["lobby", "team-*"] },
+			payload: { ...valid, publish: ["lobby", "team-*"] },
+		});
 	});
 
 	it("a header with typ omitted or extra fields (kid)", async () => {
@@ -160,7 +170,7 @@ describe("RS256, ES256 and EdDSA with a key of the JWK Set", () => {
 
 	for (const alg of ASYMMETRIC_ALGS) {
 		it(`accepts ${alg} signed with the key its kid names`, async () => {
-			expect(await verifier(await signWith(key(alg), valid), NOW_MS)).toEqual({ ok: true, claims: { ...valid, name: "alice" } });
+			expect(await verifier(await signWith(key(alg), valid), NOW_MS)).toMatchObject({ ok: true, claims: { ...valid, name: "alice" }, payload: valid });
 		});
 
 		it(`refuses ${alg} signed with another key under the same kid`, async () => {
