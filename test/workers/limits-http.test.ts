@@ -127,7 +127,7 @@ describe("finding 5: data nested deeper than 64 levels is refused over HTTP", ()
 });
 
 describe("finding 1: a ban applies to every HTTP route of the room", () => {
-	it("a kicked and banned sub gets 403 forbidden on GET /v1/rooms/:room, GET and POST /messages; others do not", async () => {
+	it("a kicked and banned sub gets 403 forbidden on GET /v1/rooms/:room, GET and POST /messages and GET /presence; others do not", async () => {
 		const room = uniqueRoom();
 		const mallory = await tokenFor(room, "mallory");
 		const alice = await tokenFor(room, "alice");
@@ -137,8 +137,10 @@ describe("finding 1: a ban applies to every HTTP route of the room", () => {
 		await expectErrorResponse(await api(`/v1/rooms/${room}`, { token: mallory }), 403, ErrorCode.Forbidden);
 		await expectErrorResponse(await api(messagesPath(room), { token: mallory }), 403, ErrorCode.Forbidden);
 		await expectErrorResponse(await httpPublish(room, mallory, { id: "after", data: 2 }), 403, ErrorCode.Forbidden);
+		await expectErrorResponse(await api(`/v1/rooms/${room}/presence`, { token: mallory }), 403, ErrorCode.Forbidden);
 		// Nothing was stored, and another sub is served as before.
 		expect((await api(`/v1/rooms/${room}`, { token: alice })).status).toBe(200);
+		expect((await api(`/v1/rooms/${room}/presence`, { token: alice })).status).toBe(200);
 		expect((await history(room, alice)).messages.map((m) => m.id)).toEqual(["before"]);
 		expect((await httpPublish(room, alice, { id: "alice", data: 3 })).status).toBe(200);
 	});
