@@ -796,6 +796,8 @@ export class RoomConnection<T = unknown> {
 	#scheduleRead(link: Link, bytes: number): void {
 		if (link !== this.#link) return;
 		const now = Date.now();
+		// The bigger the room, the more often: its connections share one send budget (read-ack.ts).
+		link.reads.roomSize(this.#presence.count);
 		const due = link.reads.received(bytes, now);
 		if (due <= now) {
 			this.#sendRead(link);

@@ -1,14 +1,31 @@
 /**
  * When the SDK tells the room what it has received (CONTRACT.md §13): a `{"type":"read","seq":n}`
- * at least every 256 KiB of received `message` frames and every 5 s while messages arrive. The
+ * every {@link readEveryBytes} (4–256 KiB, by the room's size) of received `message` frames and
+ * within 5 s while messages arrive (the contract's floor is every 256 KiB and every 5 s). The
  * room counts the bytes it sent above a connection's last `read` and closes one that falls too far
  * behind (4013); `read` is never answered. Reads are also spaced at least 60 ms apart: at most 17
  * within a second, under the room's allowance (more than 20 are protocol errors), and often enough
  * that a client taking in 60 MB/s is never SEND_BUFFER_MAX_BYTES (4 MiB) behind on its reads alone.
  */
 
-/** Received message bytes after which a `read` is due. */
+/**
+ * Received message bytes after which a `read` is due, at the least and at the most. The contract
+ * asks for at least every 256 KiB, but the room also bounds the sum over all its connections
+ * (SEND_BUFFER_ROOM_MAX_BYTES, 48 MiB by default): 5,000 healthy clients each up to 256 KiB
+ * unacknowledged would add up to 1.25 GiB and be cut 4013. So the SDK reads every
+ * READ_BUDGET_BYTES ÷ (subs present) bytes, within these bounds: a room of 100 reads every
+ * 160 KiB, one of 5,000 every 4 KiB (≈ 20 MiB in all). A read is ~30 bytes upstream.
+ */
 export const READ_EVERY_BYTES = 256 * 1024;
+export const READ_EVERY_BYTES_MIN = 4 * 1024;
+/** The share of the room's send budget the SDK's clients aim to stay within, together. */
+export const READ_BUDGET_BYTES = 16 * 1024 * 1024;
+
+/** The read threshold for a room with `present` subs (`welcome.presenceCount`, `presence_count`). */
+export function readEveryBytes(present: number): number {
+	const share = Math.floor(READ_BUDGET_BYTES / Math.max(1, present));
+	return Math.max(READ_EVERY_BYTES_MIN, Math.min(READ_EVERY_BYTES, share));
+}
 /** The longest a received message waits to be acknowledged. */
 export const READ_EVERY_MS = 5_000;
 /** The shortest time between two reads. */
@@ -29,16 +46,22 @@ export function utf8Bytes(text: string): number {
 /** The read schedule of one socket: what was received since its last read, and since when. */
 export class ReadSchedule {
 	#bytes = 0;
+	#every = READ_EVERY_BYTES;
 	#lastSentAt = Number.NEGATIVE_INFINITY;
 	#lastSentSeq = -1;
 	#firstUnreadAt: number | null = null;
+
+	/** The room now has `present` subs: reads come every {@link readEveryBytes} of that. */
+	roomSize(present: number): void {
+		this.#every = readEveryBytes(present);
+	}
 
 	/** A message frame of `bytes` arrived at `now`: when the next read is due (ms since epoch; ≤ now: at once). */
 	received(bytes: number, now: number): number {
 		this.#bytes += bytes;
 		this.#firstUnreadAt ??= now;
 		const byTime = this.#firstUnreadAt + READ_EVERY_MS;
-		const byBytes = this.#bytes >= READ_EVERY_BYTES ? this.#lastSentAt + READ_MIN_GAP_MS : Number.POSITIVE_INFINITY;
+		const byBytes = this.#bytes >= this.#every ? this.#lastSentAt + READ_MIN_GAP_MS : Number.POSITIVE_INFINITY;
 		return Math.min(byTime, byBytes);
 	}
 

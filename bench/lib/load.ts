@@ -4,6 +4,7 @@
  */
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
+import { ReadSchedule, utf8Bytes } from "../../client/read-ack.ts";
 
 /** How a socket's handshake is judged complete: at `open`, or at the first server frame. */
 export type HandshakeEnd = "open" | "first-frame";
@@ -78,6 +79,34 @@ export interface OpenSpec {
 	protocols?: string[];
 	handshake: HandshakeEnd;
 	timeoutMs?: number;
+	/**
+	 * Acknowledge received `message` frames with `read` frames on the SDK's schedule (baton,
+	 * CONTRACT.md §13): a client that never reads is cut 4013 once the room has sent it, or all
+	 * its clients together, more than the send-buffer limits.
+	 */
+	reads?: boolean;
+}
+
+/**
+ * The subs present as the SDK counts them (its read threshold depends on it): `welcome`'s
+ * `presenceCount`, then `join`/`leave` and `presence_count` frames. Prefix checks, no full parse
+ * of message frames.
+ */
+function presenceCountAfter(text: string, count: number): number {
+	if (text.startsWith('{"type":"presence","event":"join"')) return count + 1;
+	if (text.startsWith('{"type":"presence","event":"leave"')) return Math.max(0, count - 1);
+	if (text.startsWith('{"type":"presence_count"') || text.startsWith('{"type":"welcome"')) {
+		const frame = JSON.parse(text) as { count?: unknown; presenceCount?: unknown };
+		const n = frame.count ?? frame.presenceCount;
+		if (typeof n === "number") return n;
+	}
+	return count;
+}
+
+/** The seq of a baton `message` frame, or null for any other frame (no full parse: hot path). */
+function messageSeq(text: string): number | null {
+	if (!text.startsWith('{"type":"message","seq":')) return null;
+	return Number.parseInt(text.slice(24, text.indexOf(",", 24)), 10);
 }
 
 export interface Opened {
@@ -112,14 +141,29 @@ export function openSocket(spec: OpenSpec, onText?: (text: string, at: number) =
 			clearTimeout(timer);
 			rej(new Error(`closed with ${code} during the handshake`));
 		});
+		const schedule = spec.reads === true ? new ReadSchedule() : null;
+		let present = 1;
 		ws.on("message", (data, isBinary) => {
 			const text = isBinary ? "" : data.toString();
+			if (schedule !== null && !text.startsWith('{"type":"message"')) {
+				present = presenceCountAfter(text, present);
+				schedule.roomSize(present);
+			}
 			if (spec.handshake === "first-frame" && socket.firstFrame === null) {
 				socket.firstFrame = text;
 				done();
 				return;
 			}
-			socket.onText(text, now());
+			const at = now();
+			if (schedule !== null) {
+				const seq = messageSeq(text);
+				// The SDK also reads on a timer; arrivals alone are enough for the bench's steady streams.
+				if (seq !== null && schedule.received(utf8Bytes(text), Date.now()) <= Date.now() && schedule.worth(seq)) {
+					socket.send(`{"type":"read","seq":${seq}}`);
+					schedule.sent(seq, Date.now());
+				}
+			}
+			socket.onText(text, at);
 		});
 		if (spec.handshake === "open") ws.once("open", done);
 	});

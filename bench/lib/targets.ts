@@ -84,7 +84,7 @@ export class Target {
 				url.searchParams.set("token", mintToken(sub));
 				if (opts.after !== undefined) url.searchParams.set("after", String(opts.after));
 				if (opts.resume !== undefined) url.searchParams.set("resume", opts.resume);
-				return { url: url.toString(), protocols: ["baton.v1"], handshake: "first-frame", timeoutMs };
+				return { url: url.toString(), protocols: ["baton.v1"], handshake: "first-frame", timeoutMs, reads: true };
 			}
 			case "bare": {
 				if (opts.variant === "presence" || opts.variant === "welcome") {

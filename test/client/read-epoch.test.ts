@@ -1,11 +1,11 @@
 /**
- * The SDK's side of CONTRACT.md §13: `read` frames (at least every 256 KiB of received messages
- * and every 5 s while messages arrive, never more than one per 100 ms) and the log epoch (sent
+ * The SDK's side of CONTRACT.md §13: `read` frames (every 256 KiB of received messages, less in a
+ * big room, and every 5 s while messages arrive, never two within 60 ms) and the log epoch (sent
  * with `after`; a `reset` welcome moves `lastSeq` back and reports a gap).
  */
 import { describe, expect, it, vi } from "vitest";
 import { CloseCode } from "../../client/index.ts";
-import { READ_EVERY_BYTES, READ_EVERY_MS, READ_MIN_GAP_MS, utf8Bytes } from "../../client/read-ack.ts";
+import { READ_BUDGET_BYTES, READ_EVERY_BYTES, READ_EVERY_BYTES_MIN, READ_EVERY_MS, READ_MIN_GAP_MS, readEveryBytes, utf8Bytes } from "../../client/read-ack.ts";
 import { expectRedialAfter, seqs, startOpen, useFakes } from "./harness.ts";
 
 useFakes();
@@ -33,15 +33,28 @@ describe("read frames", () => {
 	it("acknowledges every 256 KiB of received messages at once, spaced at least READ_MIN_GAP_MS (60 ms) apart", async () => {
 		const { ws } = await startOpen();
 		const big = "x".repeat(64 * 1024);
-		for (let seq = 1; seq <= 4; seq++) ws.message(seq, big);
-		// Four frames of a bit over 64 KiB each: over 256 KiB, so a read goes out now.
+		for (let seq = 1; seq <= 3; seq++) ws.message(seq, big);
+		// Three frames of a bit over 64 KiB: not yet 256 KiB, so no read yet.
+		expect(ws.reads()).toEqual([]);
+		ws.message(4, big);
+		// Four: over 256 KiB, so a read goes out now.
 		expect(ws.reads()).toEqual([4]);
 		for (let seq = 5; seq <= 8; seq++) ws.message(seq, big);
-		// Due again by bytes, but within 100 ms of the last read: it waits.
+		// Due again by bytes, but within READ_MIN_GAP_MS of the last read: it waits.
 		expect(ws.reads()).toEqual([4]);
 		await vi.advanceTimersByTimeAsync(READ_MIN_GAP_MS);
 		expect(ws.reads()).toEqual([4, 8]);
 		expect(READ_EVERY_BYTES).toBe(256 * 1024);
+	});
+
+	it("reads more often in a bigger room, so its connections together stay within the room's send budget", () => {
+		expect(readEveryBytes(1)).toBe(READ_EVERY_BYTES);
+		expect(readEveryBytes(64)).toBe(READ_EVERY_BYTES);
+		expect(readEveryBytes(100)).toBe(Math.floor(READ_BUDGET_BYTES / 100));
+		expect(readEveryBytes(5000)).toBe(READ_EVERY_BYTES_MIN);
+		// 5,000 subs each a read threshold behind: within the default room limit (48 MiB).
+		expect(5000 * readEveryBytes(5000)).toBeLessThan(48 * 1024 * 1024);
+		expect(2000 * readEveryBytes(2000)).toBeLessThanOrEqual(READ_BUDGET_BYTES);
 	});
 
 	it("sends no reads when no messages arrive, and a new socket starts its own schedule", async () => {
