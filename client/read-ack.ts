@@ -43,24 +43,37 @@ export function utf8Bytes(text: string): number {
 	return bytes;
 }
 
-/** The read schedule of one socket: what was received since its last read, and since when. */
+/**
+ * The read schedule of one socket: what was received since its last read, and since when. Every
+ * connection of a room receives the same stream, so equal thresholds would make them all read at
+ * the same message — a burst of one `read` per connection that the room handles before the next
+ * publish (measured: fan-out p99 2.2 × with 500 subscribers). Each schedule therefore reads at its
+ * own fraction (½–1) of the threshold and of READ_EVERY_MS, drawn once per socket.
+ */
 export class ReadSchedule {
 	#bytes = 0;
-	#every = READ_EVERY_BYTES;
+	readonly #share: number;
+	#every: number;
 	#lastSentAt = Number.NEGATIVE_INFINITY;
 	#lastSentSeq = -1;
 	#firstUnreadAt: number | null = null;
 
-	/** The room now has `present` subs: reads come every {@link readEveryBytes} of that. */
+	/** `spread` in [0, 1): where between ½ and all of the threshold this socket reads. */
+	constructor(spread: number = Math.random()) {
+		this.#share = 0.5 + Math.min(Math.max(spread, 0), 1) / 2;
+		this.#every = Math.floor(READ_EVERY_BYTES * this.#share);
+	}
+
+	/** The room now has `present` subs: reads come every {@link readEveryBytes} of that (times this socket's share). */
 	roomSize(present: number): void {
-		this.#every = readEveryBytes(present);
+		this.#every = Math.floor(readEveryBytes(present) * this.#share);
 	}
 
 	/** A message frame of `bytes` arrived at `now`: when the next read is due (ms since epoch; ≤ now: at once). */
 	received(bytes: number, now: number): number {
 		this.#bytes += bytes;
 		this.#firstUnreadAt ??= now;
-		const byTime = this.#firstUnreadAt + READ_EVERY_MS;
+		const byTime = this.#firstUnreadAt + READ_EVERY_MS * this.#share;
 		const byBytes = this.#bytes >= this.#every ? this.#lastSentAt + READ_MIN_GAP_MS : Number.POSITIVE_INFINITY;
 		return Math.min(byTime, byBytes);
 	}

@@ -5,7 +5,16 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { CloseCode } from "../../client/index.ts";
-import { READ_BUDGET_BYTES, READ_EVERY_BYTES, READ_EVERY_BYTES_MIN, READ_EVERY_MS, READ_MIN_GAP_MS, readEveryBytes, utf8Bytes } from "../../client/read-ack.ts";
+import {
+	READ_BUDGET_BYTES,
+	READ_EVERY_BYTES,
+	READ_EVERY_BYTES_MIN,
+	READ_EVERY_MS,
+	READ_MIN_GAP_MS,
+	ReadSchedule,
+	readEveryBytes,
+	utf8Bytes,
+} from "../../client/read-ack.ts";
 import { expectRedialAfter, seqs, startOpen, useFakes } from "./harness.ts";
 
 useFakes();
@@ -15,36 +24,50 @@ describe("read frames", () => {
 		for (const text of ["", "abc", "é", "漢字", "😀", "a😀é漢"]) expect(utf8Bytes(text)).toBe(new TextEncoder().encode(text).length);
 	});
 
-	it("acknowledges a trickle of messages within 5 s of the first unread one, with the last seq", async () => {
+	it("acknowledges a trickle of messages within 5 s of the first unread one (at its own ½–1 share of it), with the last seq", async () => {
 		const { ws } = await startOpen();
 		ws.message(1);
 		await vi.advanceTimersByTimeAsync(2000);
 		ws.message(2);
 		expect(ws.reads()).toEqual([]);
-		await vi.advanceTimersByTimeAsync(READ_EVERY_MS - 2000 - 1);
+		await vi.advanceTimersByTimeAsync(READ_EVERY_MS / 2 - 2000 - 1);
 		expect(ws.reads()).toEqual([]);
-		await vi.advanceTimersByTimeAsync(1);
+		await vi.advanceTimersByTimeAsync(READ_EVERY_MS / 2 + 1);
 		expect(ws.reads()).toEqual([2]);
 		// Nothing new arrived: no further read.
 		await vi.advanceTimersByTimeAsync(3 * READ_EVERY_MS);
 		expect(ws.reads()).toEqual([2]);
 	});
 
-	it("acknowledges every 256 KiB of received messages at once, spaced at least READ_MIN_GAP_MS (60 ms) apart", async () => {
+	it("acknowledges every 256 KiB of received messages (or its own ½–1 share of it) at once, spaced at least READ_MIN_GAP_MS (60 ms) apart", async () => {
 		const { ws } = await startOpen();
 		const big = "x".repeat(64 * 1024);
-		for (let seq = 1; seq <= 3; seq++) ws.message(seq, big);
-		// Three frames of a bit over 64 KiB: not yet 256 KiB, so no read yet.
+		ws.message(1, big);
+		// A bit over 64 KiB: under any socket's share of 256 KiB, so no read yet.
 		expect(ws.reads()).toEqual([]);
-		ws.message(4, big);
-		// Four: over 256 KiB, so a read goes out now.
-		expect(ws.reads()).toEqual([4]);
+		for (let seq = 2; seq <= 4; seq++) ws.message(seq, big);
+		// Four: over 256 KiB, so a read has gone out by now (at the 2nd, 3rd or 4th frame).
+		expect(ws.reads()).toHaveLength(1);
+		expect(ws.reads()[0]).toBeGreaterThanOrEqual(2);
+		const [first] = ws.reads();
 		for (let seq = 5; seq <= 8; seq++) ws.message(seq, big);
 		// Due again by bytes, but within READ_MIN_GAP_MS of the last read: it waits.
-		expect(ws.reads()).toEqual([4]);
+		expect(ws.reads()).toEqual([first]);
 		await vi.advanceTimersByTimeAsync(READ_MIN_GAP_MS);
-		expect(ws.reads()).toEqual([4, 8]);
+		expect(ws.reads()).toEqual([first, 8]);
 		expect(READ_EVERY_BYTES).toBe(256 * 1024);
+	});
+
+	it("each socket reads at its own share (½–1) of the threshold and of READ_EVERY_MS, so a room's connections do not read in one burst", () => {
+		const kib = 1024;
+		const eager = new ReadSchedule(0);
+		const patient = new ReadSchedule(0.999);
+		for (const s of [eager, patient]) s.roomSize(1);
+		// At 0: half of 256 KiB and of 5 s; near 1: almost all of each.
+		expect(eager.received(128 * kib, 0)).toBe(Number.NEGATIVE_INFINITY + READ_MIN_GAP_MS);
+		expect(patient.received(128 * kib, 0)).toBe(READ_EVERY_MS * (0.5 + 0.999 / 2));
+		const timed = new ReadSchedule(0);
+		expect(timed.received(10, 1000)).toBe(1000 + READ_EVERY_MS / 2);
 	});
 
 	it("reads more often in a bigger room, so its connections together stay within the room's send budget", () => {
