@@ -35,7 +35,7 @@ const FAST_BACKOFF = { base: 100, cap: 1_000 };
 
 /**
  * A `WebSocket` for the SDK that wraps `ws` and lets a test act on the SDK's own sockets: drop
- * its outgoing `ping` frames (so the server hears nothing), or send a frame the SDK never would.
+ * its outgoing `ping` and `read` frames (so the server hears nothing), or send a frame the SDK never would.
  */
 class Tap {
 	readonly sockets: TapSocket[] = [];
@@ -73,8 +73,10 @@ function makeTapSocket(tap: Tap): new (url: string, protocols?: string | string[
 		}
 
 		send(data: string): void {
-			if (this.#dropPings && data === PING) {
-				this.pingsDropped++;
+			// A silent socket's keep-alives never arrive: its pings, and its `read` frames (which
+			// are frames too, so the room would rightly count them as signs of life).
+			if (this.#dropPings && (data === PING || data.startsWith('{"type":"read"'))) {
+				if (data === PING) this.pingsDropped++;
 				return;
 			}
 			this.inner.send(data);

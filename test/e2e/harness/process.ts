@@ -28,6 +28,11 @@ export interface LogLine {
 }
 
 /** A free TCP port on 127.0.0.1 (the OS picks it; we release it just before wrangler binds it). */
+/** wrangler could not bind a port (taken by another process between `freePort()` and its start). */
+export function isAddressInUse(err: unknown): boolean {
+	return err instanceof Error && err.message.includes("Address already in use");
+}
+
 export function freePort(): Promise<number> {
 	return new Promise((res, rej) => {
 		const srv = createServer();
@@ -94,7 +99,8 @@ export class WranglerProcess {
 				await this.launchOnce(args);
 				return;
 			} catch (err) {
-				if (!(err instanceof WranglerExited) || attempt >= LAUNCH_ATTEMPTS) throw err;
+				// A port taken since it was picked fails again with the same arguments: the caller picks others.
+				if (!(err instanceof WranglerExited) || attempt >= LAUNCH_ATTEMPTS || isAddressInUse(err)) throw err;
 				const panic = this.output.split("\n").find((l) => /panic|fatal error/i.test(l)) ?? "";
 				console.warn(`${this.label}: wrangler exited while starting (attempt ${attempt}); starting it again. ${panic}`);
 				await this.exited;

@@ -6,7 +6,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, type LogLine, ROOT, WranglerProcess, wranglerEnv } from "./process.ts";
+import { freePort, isAddressInUse, type LogLine, ROOT, WranglerProcess, wranglerEnv } from "./process.ts";
+
+/** Starts tried on fresh ports when a picked port was taken meanwhile. */
+const PORT_ATTEMPTS = 3;
 
 export { freePort, type LogLine } from "./process.ts";
 
@@ -44,14 +47,23 @@ export class DevServer {
 	}
 
 	static async start(opts: ServerOptions = {}): Promise<DevServer> {
-		const port = opts.port ?? (await freePort());
 		const ownsPersistDir = opts.persistDir === undefined;
 		const persistDir = opts.persistDir ?? mkdtempSync(join(tmpdir(), "baton-e2e-"));
 		const vars = { BATON_JWT_SECRET: TEST_SECRET, BATON_ADMIN_TOKEN: TEST_ADMIN_TOKEN, BATON_REGION: "wnam", ...opts.vars };
 		const cwd = opts.app ?? ROOT;
-		const server = new DevServer(port, persistDir, vars, opts.config ?? join(cwd, "wrangler.toml"), ownsPersistDir, cwd);
-		await server.launch();
-		return server;
+		// Ports are picked free and bound later by wrangler: another process may take one in between
+		// (seen in CI with many servers starting at once). Then the start is tried on fresh ports.
+		for (let attempt = 1; ; attempt++) {
+			const port = opts.port ?? (await freePort());
+			const server = new DevServer(port, persistDir, vars, opts.config ?? join(cwd, "wrangler.toml"), ownsPersistDir, cwd);
+			try {
+				await server.launch();
+				return server;
+			} catch (err) {
+				if (opts.port !== undefined || attempt >= PORT_ATTEMPTS || !isAddressInUse(err)) throw err;
+				console.warn(`wrangler dev :${port}: a port was taken before wrangler bound it; starting again on fresh ports`);
+			}
+		}
 	}
 
 	get url(): string {
