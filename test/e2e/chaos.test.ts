@@ -5,6 +5,7 @@
  * history exactly once, at the seq it was acked with. Reproduce a failure with CHAOS_SEED=<n>.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mulberry32 } from "../../chaos/prng.ts";
 import type { AckFrame, MessageFrame } from "../../protocol/messages.ts";
 import { mintToken, range, seqs, uniqueRoom } from "./harness/client.ts";
 import { duplicatedIds, fetchHistory, publishSteadily, ResumingPeer, reloadsOf, type SteadyPublisher } from "./harness/resuming-peer.ts";
@@ -28,18 +29,6 @@ const BUDGET_MS = 60_000;
  * fewer faults (the JSON line says how many) rather than overrun the bound.
  */
 const SETTLE_RESERVE_MS = 15_000;
-
-/** mulberry32: a tiny seeded PRNG, so the fault schedule and backoff jitter replay from a seed. */
-function mulberry32(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 type Fault = { kind: "drain"; room: string } | { kind: "kill" };
 
