@@ -162,13 +162,15 @@ export function writeResults(r: BenchResults, dir: string): { file: string; late
 
 // ------------------------------------------------------------------ printing
 
-function fmt(v: number | undefined, digits = 1): string {
+/** A figure for a table: thousands grouped from 1,000 up, `—` when missing. */
+export function fmt(v: number | undefined, digits = 1): string {
 	if (v === undefined || !Number.isFinite(v)) return "—";
 	if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString("en-US");
 	return v.toFixed(digits);
 }
 
-function pad(cells: string[], widths: number[]): string {
+/** One table line: the first cell left-aligned, the others right-aligned. */
+export function pad(cells: string[], widths: number[]): string {
 	return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
 }
 

@@ -59,17 +59,22 @@ export class Session {
 		return `${kind}-${this.runId}`;
 	}
 
-	async attempt<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
-		const t0 = Date.now();
-		try {
-			const value = await fn();
-			log(`  ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-			return value;
-		} catch (err) {
-			const message = `${what}: ${err instanceof Error ? err.message : String(err)}`;
-			this.results.meta.errors.push(message);
-			log(`  ${message}`);
-			return undefined;
-		}
+	attempt<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+		return attempt(this.results.meta.errors, what, fn);
+	}
+}
+
+/** Runs `fn`, logging its duration; a failure is logged and pushed to `errors` instead of thrown. */
+export async function attempt<T>(errors: string[], what: string, fn: () => Promise<T>): Promise<T | undefined> {
+	const t0 = Date.now();
+	try {
+		const value = await fn();
+		log(`  ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+		return value;
+	} catch (err) {
+		const message = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+		errors.push(message);
+		log(`  ${message}`);
+		return undefined;
 	}
 }

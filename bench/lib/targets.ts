@@ -49,12 +49,33 @@ export class Target {
 	private constructor(
 		readonly name: TargetName,
 		readonly proc: WranglerProcess,
+		/** What reports call this process: `label`, else its variant, else the target's name. */
+		readonly label: string,
+		/**
+		 * baton: its clients acknowledge with `read` frames (CONTRACT.md §13). Off for a tree from
+		 * before them (bench/compare.ts), which answers an unknown frame type with `bad_message`.
+		 */
+		readonly reads: boolean,
 	) {}
 
-	/** Starts `wrangler dev` for `name`; `variant` labels a second process of the same target. */
+	/**
+	 * Starts `wrangler dev` for `name`; `variant` labels a second process of the same target (and
+	 * names its temp directories), `label` overrides what reports call it, `config` serves another
+	 * wrangler.toml (e.g. the project at an earlier commit), `reads: false` opens baton sockets
+	 * that send no `read` frames.
+	 */
 	static async start(
 		name: TargetName,
-		opts: { viaProxy: boolean; stateBase: string; vars?: Record<string, string>; variant?: string; config?: string; inspector?: boolean },
+		opts: {
+			viaProxy: boolean;
+			stateBase: string;
+			vars?: Record<string, string>;
+			variant?: string;
+			label?: string;
+			config?: string;
+			inspector?: boolean;
+			reads?: boolean;
+		},
 	): Promise<Target> {
 		const config = opts.config ?? (name === "baton" ? join(ROOT, "wrangler.toml") : join(ROOT, "bench/targets", name, "wrangler.toml"));
 		const vars = name === "baton" ? { ...BATON_VARS, ...opts.vars } : (opts.vars ?? {});
@@ -66,7 +87,7 @@ export class Target {
 			stateBase: opts.stateBase,
 			inspector: opts.inspector ?? true,
 		});
-		return new Target(name, proc);
+		return new Target(name, proc, opts.label ?? opts.variant ?? name, opts.reads ?? true);
 	}
 
 	/** What a client waits for before the connection counts as established. */
@@ -84,7 +105,7 @@ export class Target {
 				url.searchParams.set("token", mintToken(sub));
 				if (opts.after !== undefined) url.searchParams.set("after", String(opts.after));
 				if (opts.resume !== undefined) url.searchParams.set("resume", opts.resume);
-				return { url: url.toString(), protocols: ["baton.v1"], handshake: "first-frame", timeoutMs, reads: true };
+				return { url: url.toString(), protocols: ["baton.v1"], handshake: "first-frame", timeoutMs, reads: this.reads };
 			}
 			case "bare": {
 				if (opts.variant === "presence" || opts.variant === "welcome") {
