@@ -25,6 +25,8 @@ export interface TargetResults {
 	fanout?: FanoutRounds & { persistedSeq?: number };
 	/** State on disk (bare: its `persist` variant, the persisting floor). */
 	fanoutDisk?: FanoutRounds & { persistedSeq?: number };
+	/** bare only: its publish frames padded to baton's `message` frame size (the same bytes per delivery). */
+	fanoutSameBytes?: FanoutRounds;
 	echo?: EchoRounds;
 	presence?: PresenceResult;
 }
@@ -103,6 +105,12 @@ export function evaluateBars(r: BenchResults): Bar[] {
 	const flat = small === undefined || large === undefined || stages.length < 2 ? Number.NaN : round(large.framesPerConnect - small.framesPerConnect, 3);
 	const rounds = (f: FanoutRounds | undefined) =>
 		f === undefined ? "" : ` (median of ${f.rounds.length} rounds: ${f.rounds.map((x) => fmt(x.deliveriesPerSec)).join(", ")})`;
+	const sameBytes = bare?.fanoutSameBytes;
+	const dpsSameBytes = ratio(b?.fanout?.deliveriesPerSec, sameBytes?.deliveriesPerSec);
+	const sameBytesNote =
+		sameBytes === undefined
+			? ""
+			: `; baton ÷ bare sending frames of baton's size (${fmt(sameBytes.frameBytes, 0)} vs ${fmt(b?.fanout?.frameBytes, 0)} B): ${fmt(dpsSameBytes, 2)}×, that floor ${fmt(ratio(sameBytes.deliveriesPerSec, bare?.fanout?.deliveriesPerSec), 2)}× bare${rounds(sameBytes)}`;
 	return [
 		{ name: `connect CPU per connection vs bare, ${fmt(b?.connect?.subs, 0)} distinct users`, value: cpu, limit: "≤ 2.0", met: check(cpu, (v) => v <= 2) },
 		{ name: "connections/s vs bare", value: cps, limit: "≥ 0.6", met: check(cps, (v) => v >= 0.6) },
@@ -111,7 +119,7 @@ export function evaluateBars(r: BenchResults): Bar[] {
 			value: dpsBare,
 			limit: "≥ 0.95",
 			met: check(dpsBare, (v) => v >= 0.95 && persisted),
-			note: `baton${rounds(b?.fanout)}; bare${rounds(bare?.fanout)}`,
+			note: `baton${rounds(b?.fanout)}; bare${rounds(bare?.fanout)}${sameBytesNote}`,
 		},
 		{
 			name: "fan-out deliveries/s vs the persisting bare (one SQLite insert per message), state on disk",
@@ -213,6 +221,18 @@ const ROWS: Row[] = [
 	per("fan-out tmpfs: latency p99 ms", (t) => t.fanout?.latencyMs.p99, 2),
 	per("fan-out tmpfs: CPU µs/delivery", (t) => t.fanout?.workerdCpuUsPerDelivery, 2),
 	per("fan-out tmpfs: client CPU share", (t) => t.fanout?.clientCpuShare, 2),
+	per("fan-out tmpfs: bytes/frame", (t) => t.fanout?.frameBytes, 1),
+	/** baton's tmpfs fan-out beside bare broadcasting frames as long as baton's. */
+	{
+		label: "fan-out same bytes: deliveries/s [5]",
+		get: (r, c) => (c === "baton" ? r.targets.baton?.fanout?.deliveriesPerSec : c === "bare" ? r.targets.bare?.fanoutSameBytes?.deliveriesPerSec : undefined),
+	},
+	{
+		label: "fan-out same bytes: CPU µs/deliv [5]",
+		get: (r, c) =>
+			c === "baton" ? r.targets.baton?.fanout?.workerdCpuUsPerDelivery : c === "bare" ? r.targets.bare?.fanoutSameBytes?.workerdCpuUsPerDelivery : undefined,
+		digits: 2,
+	},
 	per("fan-out disk: deliveries/s [1]", (t) => t.fanoutDisk?.deliveriesPerSec),
 	per("fan-out disk: latency p99 ms [1]", (t) => t.fanoutDisk?.latencyMs.p99, 2),
 	per("fan-out disk: CPU µs/delivery [1]", (t) => t.fanoutDisk?.workerdCpuUsPerDelivery, 2),
@@ -257,6 +277,7 @@ export function formatTable(r: BenchResults): string {
 		`[3] frames any client received per connect (the joiner's welcome included, presence_count and pong not); stages end at ${stages.map((x) => x.subs).join(", ")} subs, the first in event mode (PRESENCE_EVENTS_MAX = 100)`,
 	);
 	lines.push("[4] a client's welcome − (its 1012 close frame + the retryIn it was given)");
+	lines.push("[5] the bare column is bare sent publish frames padded to baton's message frame size: the same bytes per delivery (tmpfs)");
 	return lines.join("\n");
 }
 

@@ -127,6 +127,23 @@ export class Target {
 		return `{"type":"publish","id":"m${nextMessageId++}","data":{"t":${t}}}`;
 	}
 
+	/**
+	 * `publishFrame`, `extra` bytes longer (a `pad` field before `data`): for the bare room, which
+	 * broadcasts what it gets, the same bytes per delivery as baton's `message` frame.
+	 */
+	static paddedPublishFrame(extra: number): (t: number) => string {
+		const field = `"pad":"${"x".repeat(Math.max(0, extra - '"pad":"",'.length))}",`;
+		return (t) => Target.publishFrame(t).replace('"data":', `${field}"data":`);
+	}
+
+	/**
+	 * How many bytes baton's `message` frame adds to the publish frame it stores (CONTRACT.md §5):
+	 * `,"seq":N`, `,"from":"<sub>"` and `,"ts":<13 digits>` (`type` is as long either way).
+	 */
+	static messageFrameExtra(publisherSub: string, messages: number): number {
+		return `,"seq":${messages}`.length + `,"from":${JSON.stringify(publisherSub)}`.length + `,"ts":${Date.now()}`.length;
+	}
+
 	/** The send stamp of a broadcast message frame, or NaN for any other frame. */
 	static stampOf(text: string): number {
 		const at = text.indexOf('"t":');

@@ -6,20 +6,27 @@
  * target. Then one fan-out on each ablation of the bare target on tmpfs.
  */
 import { log, ORDER, type Session } from "../lib/session.ts";
-import type { Target, TargetName } from "../lib/targets.ts";
+import { Target, type TargetName } from "../lib/targets.ts";
 import { combineEcho, type EchoResult, runEcho } from "../workloads/echo.ts";
-import { combineFanout, type FanoutResult, runFanout } from "../workloads/fanout.ts";
+import { combineFanout, type FanoutResult, PUBLISHER_SUB, runFanout } from "../workloads/fanout.ts";
 import { runProfiledFanout } from "../workloads/profile.ts";
 
-type FanoutTarget = TargetName | "bareDisk" | "batonDisk";
-const FANOUT_ORDER: readonly FanoutTarget[] = [...ORDER, "bareDisk", "batonDisk"];
+/**
+ * `bareBytes`: the bare room sent publish frames padded to the size of baton's `message` frame, so
+ * it broadcasts the same bytes per delivery: the floor for baton's frames (a delivery's cost grows
+ * with its size).
+ */
+type FanoutTarget = TargetName | "bareDisk" | "batonDisk" | "bareBytes";
+const FANOUT_ORDER: readonly FanoutTarget[] = [...ORDER, "bareBytes", "bareDisk", "batonDisk"];
 
 export async function throughputPhase(s: Session, profile: boolean): Promise<void> {
 	const { sizes } = s;
-	const fanouts: Record<FanoutTarget, FanoutResult[]> = { baton: [], bare: [], partyserver: [], bareDisk: [], batonDisk: [] };
+	const fanouts: Record<FanoutTarget, FanoutResult[]> = { baton: [], bare: [], partyserver: [], bareBytes: [], bareDisk: [], batonDisk: [] };
+	const sameBytes = Target.paddedPublishFrame(Target.messageFrameExtra(PUBLISHER_SUB, sizes.fanoutMessages));
 	const echoes: Record<TargetName, EchoResult[]> = { baton: [], bare: [], partyserver: [] };
 	const persisted: Partial<Record<"baton" | "batonDisk", number>> = {};
-	const targetOf = (name: FanoutTarget): Target => (name === "bareDisk" ? s.targets.bareDisk : name === "batonDisk" ? s.targets.batonDisk : s.target(name));
+	const targetOf = (name: FanoutTarget): Target =>
+		name === "bareDisk" ? s.targets.bareDisk : name === "batonDisk" ? s.targets.batonDisk : name === "bareBytes" ? s.targets.bare : s.target(name);
 	for (let round = 0; round < sizes.rounds; round++) {
 		const order = FANOUT_ORDER.map((_, k) => FANOUT_ORDER[(k + round) % FANOUT_ORDER.length] as FanoutTarget);
 		log(`fan-out and echo, round ${round + 1}/${sizes.rounds}`);
@@ -27,7 +34,7 @@ export async function throughputPhase(s: Session, profile: boolean): Promise<voi
 			const room = s.room(`fanout${round}`);
 			const target = targetOf(name);
 			const r = await s.attempt(`${name} fan-out ${sizes.fanoutSubscribers}×${sizes.fanoutMessages}`, () =>
-				runFanout(target, room, sizes, {}, name === "bareDisk" ? { variant: "persist" } : {}),
+				runFanout(target, room, sizes, {}, name === "bareDisk" ? { variant: "persist" } : {}, name === "bareBytes" ? sameBytes : Target.publishFrame),
 			);
 			if (r === undefined) continue;
 			fanouts[name].push(r);
@@ -46,6 +53,7 @@ export async function throughputPhase(s: Session, profile: boolean): Promise<voi
 		if (echoes[name].length > 0) into.echo = combineEcho(echoes[name]);
 	}
 	if (fanouts.bareDisk.length > 0) s.of("bare").fanoutDisk = combineFanout(fanouts.bareDisk);
+	if (fanouts.bareBytes.length > 0) s.of("bare").fanoutSameBytes = combineFanout(fanouts.bareBytes);
 	if (fanouts.batonDisk.length > 0) {
 		const seq = persisted.batonDisk;
 		s.of("baton").fanoutDisk = { ...combineFanout(fanouts.batonDisk), ...(seq === undefined ? {} : { persistedSeq: seq }) };

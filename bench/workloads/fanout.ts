@@ -24,7 +24,15 @@ export interface FanoutResult {
 	workerdCpuUsPerDelivery: number;
 	/** Share of one core the bench client itself used during the run (near 1 = client-bound). */
 	clientCpuShare: number;
+	/** Mean length of the message frames the subscribers received (bytes; the frames are ASCII). */
+	frameBytes: number;
 }
+
+/** The publisher's sub (baton puts it in every message frame as `from`). */
+export const PUBLISHER_SUB = "publisher";
+
+/** Makes the publisher's frame for send stamp `t`. */
+export type FrameMaker = (t: number) => string;
 
 export interface PublishLoop {
 	/** Resolves when all messages were echoed to the publisher, or at the deadline. */
@@ -42,6 +50,7 @@ export function publishLoop(
 	messages: number,
 	window: number,
 	deadlineMs: number,
+	frame: FrameMaker = Target.publishFrame,
 ): PublishLoop {
 	let sent = 0;
 	let echoed = 0;
@@ -51,7 +60,7 @@ export function publishLoop(
 	});
 	const pump = () => {
 		while (sent < messages && sent - echoed < window) {
-			publisher.send(Target.publishFrame(now()));
+			publisher.send(frame(now()));
 			sent++;
 		}
 	};
@@ -74,17 +83,26 @@ export interface FanoutHooks {
 	afterDelivery?: () => Promise<void>;
 }
 
-export async function runFanout(target: Target, room: string, sizes: Sizes, hooks: FanoutHooks = {}, opts: SocketOptions = {}): Promise<FanoutResult> {
+/** `frame`: what the publisher sends (the same-bytes floor sends padded frames, Target.paddedPublishFrame). */
+export async function runFanout(
+	target: Target,
+	room: string,
+	sizes: Sizes,
+	hooks: FanoutHooks = {},
+	opts: SocketOptions = {},
+	frame: FrameMaker = Target.publishFrame,
+): Promise<FanoutResult> {
 	const S = sizes.fanoutSubscribers;
 	const M = sizes.fanoutMessages;
 	const subs = await openMany(S, sizes.connectConcurrency, sizes.phaseDeadlineMs, (i) => target.socket(room, `s${i}`, opts));
-	const publisher = (await openSocket(target.socket(room, "publisher", opts))).socket;
+	const publisher = (await openSocket(target.socket(room, PUBLISHER_SUB, opts))).socket;
 	// Let join notices (baton presence) drain before the clock starts.
 	await pause(500);
 
 	const expected = subs.sockets.length * M;
 	const latencies = new Float64Array(expected);
 	let delivered = 0;
+	let deliveredBytes = 0;
 	let lastAt = 0;
 	let allDelivered: () => void = () => {};
 	const deliveredAll = new Promise<void>((res) => {
@@ -96,6 +114,7 @@ export async function runFanout(target: Target, room: string, sizes: Sizes, hook
 			if (Number.isNaN(stamp)) return;
 			if (delivered < expected) latencies[delivered] = at - stamp;
 			delivered++;
+			deliveredBytes += text.length;
 			lastAt = at;
 			if (delivered === expected) allDelivered();
 		};
@@ -104,7 +123,7 @@ export async function runFanout(target: Target, room: string, sizes: Sizes, hook
 	await hooks.beforeSend?.();
 	const cpu0 = target.proc.cpuMs();
 	const client0 = cpuUsage();
-	const loop = publishLoop(publisher, M, sizes.fanoutWindow, sizes.phaseDeadlineMs);
+	const loop = publishLoop(publisher, M, sizes.fanoutWindow, sizes.phaseDeadlineMs, frame);
 	let timedOut = false;
 	const deadline = new Promise<void>((res) => setTimeout(res, sizes.phaseDeadlineMs).unref());
 	await Promise.race([Promise.all([loop.done, deliveredAll]), deadline.then(() => (timedOut = true))]);
@@ -126,6 +145,7 @@ export async function runFanout(target: Target, room: string, sizes: Sizes, hook
 		latencyMs: summarize(latencies.subarray(0, Math.min(delivered, expected))),
 		workerdCpuUsPerDelivery: delivered > 0 ? round((cpu * 1000) / delivered, 2) : Number.NaN,
 		clientCpuShare: round((client.user + client.system) / 1000 / elapsedMs, 2),
+		frameBytes: delivered > 0 ? round(deliveredBytes / delivered, 1) : Number.NaN,
 	};
 }
 
@@ -159,6 +179,7 @@ export function combineFanout(rounds: readonly FanoutResult[]): FanoutRounds {
 		},
 		workerdCpuUsPerDelivery: m((r) => r.workerdCpuUsPerDelivery),
 		clientCpuShare: m((r) => r.clientCpuShare),
+		frameBytes: m((r) => r.frameBytes),
 		rounds: rounds.map((r) => ({
 			deliveriesPerSec: r.deliveriesPerSec,
 			workerdCpuUsPerDelivery: r.workerdCpuUsPerDelivery,
