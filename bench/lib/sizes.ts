@@ -7,6 +7,8 @@ export interface Sizes {
 	/** Workload 1 (+4): sockets opened into one room, handshakes in flight at once. */
 	connect: number;
 	connectConcurrency: number;
+	/** Workload 1: rounds per target (the first on fresh processes, also read for memory); rate and CPU are medians. */
+	connectRounds: number;
 	/** Workload 4: ms to let the runtime settle before reading RSS; and whether to also read it after hibernation. */
 	memorySettleMs: number;
 	memoryAfterHibernation: boolean;
@@ -42,6 +44,7 @@ export function sizesFor(mode: Mode): Sizes {
 		mode,
 		connect: quick ? 200 : 1000,
 		connectConcurrency: 50,
+		connectRounds: quick ? 2 : 3,
 		memorySettleMs: quick ? 1000 : 2000,
 		memoryAfterHibernation: !quick,
 		// Fan-out medians: single runs vary by ±10 % here.

@@ -1,17 +1,41 @@
 /**
  * Phase 1: workloads 1 and 4 (connect 1,000 distinct users, idle memory) on every target, then
- * baton's drain and its reconnect wave (5b) on its connect room, then the idle-memory diagnostic
+ * baton's drain and its reconnect wave (5b) on its connect room, then more connect rounds (rate
+ * and CPU are medians over them; memory is the first round's), then the idle-memory diagnostic
  * on a second, fresh bare process with the `welcome` variant (the floor plus the one frame every
  * baton connection gets).
  */
 import { pause } from "../lib/load.ts";
 import { log, ORDER, type Session } from "../lib/session.ts";
-import type { Target } from "../lib/targets.ts";
-import { type ConnectRun, finishConnect, readHibernated, runConnect } from "../workloads/connect.ts";
+import type { Target, TargetName } from "../lib/targets.ts";
+import { type ConnectResult, type ConnectRun, combineConnect, finishConnect, readHibernated, runConnect } from "../workloads/connect.ts";
 import { runDrain } from "../workloads/drain.ts";
 
 /** Local workerd hibernates an idle object after about 10 s. */
 const HIBERNATION_WAIT_MS = 13_000;
+
+/**
+ * The connect's rate and CPU as medians over `sizes.connectRounds` (single runs vary by ±10 %):
+ * after the first round above (fresh processes; its memory readings stand), more rounds into
+ * rooms of their own, the target order rotated per round.
+ */
+async function moreConnectRounds(s: Session, first: ReadonlyArray<[Target, ConnectRun]>): Promise<void> {
+	const { sizes } = s;
+	const results = new Map<TargetName, ConnectResult[]>(first.map(([t, run]) => [t.name, [run.connect]]));
+	for (let round = 1; round < sizes.connectRounds; round++) {
+		const order = ORDER.map((_, k) => ORDER[(k + round) % ORDER.length] as TargetName);
+		log(`connect, round ${round + 1}/${sizes.connectRounds}`);
+		for (const name of order) {
+			const into = results.get(name);
+			if (into === undefined) continue;
+			const run = await s.attempt(`${name} connect ${sizes.connect}`, () => runConnect(s.target(name), s.room(`connect-r${round}`), sizes));
+			if (run === undefined) continue;
+			into.push(run.connect);
+			await finishConnect(s.target(name), run, false);
+		}
+	}
+	for (const [name, rounds] of results) s.of(name).connect = combineConnect(rounds);
+}
 
 export async function connectPhase(s: Session): Promise<void> {
 	const { sizes } = s;
@@ -36,6 +60,7 @@ export async function connectPhase(s: Session): Promise<void> {
 		}
 		await finishConnect(t, run, false);
 	}
+	await moreConnectRounds(s, runs);
 
 	// Diagnostic, on a second bare process as fresh as the first: the floor plus one welcome-sized
 	// first frame per connection. baton ÷ this is what baton keeps per connection beyond the

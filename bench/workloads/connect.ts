@@ -7,7 +7,7 @@
  */
 import { type BenchSocket, closeAll, type OpenManyResult, openMany, openSocket, pause } from "../lib/load.ts";
 import type { Sizes } from "../lib/sizes.ts";
-import { perSecond, round, type Summary, summarize } from "../lib/stats.ts";
+import { median, perSecond, round, type Summary, summarize } from "../lib/stats.ts";
 import type { BareVariant, Target } from "../lib/targets.ts";
 
 export interface ConnectResult {
@@ -24,6 +24,32 @@ export interface ConnectResult {
 	handshakeMs: Summary;
 	/** CPU of the target's workerd per connection, ms. */
 	workerdCpuMsPerConnection: number;
+	/** With several rounds (combineConnect): each round's figures, the first on a fresh process; the headline figures are their medians. */
+	rounds?: Array<{ connectionsPerSec: number; workerdCpuMsPerConnection: number; handshakeP50: number }>;
+}
+
+/**
+ * Several connect rounds of one target (each into a room of its own) as one result: rate, CPU
+ * and handshake times are medians over the rounds (single runs vary by ±10 % here); counts are
+ * the first round's.
+ */
+export function combineConnect(rounds: readonly ConnectResult[]): ConnectResult {
+	const first = rounds[0];
+	if (first === undefined) throw new Error("no connect rounds");
+	const m = (f: (r: ConnectResult) => number) => median(rounds.map(f));
+	return {
+		...first,
+		failures: rounds.reduce((a, r) => a + r.failures, 0),
+		timedOut: rounds.some((r) => r.timedOut),
+		connectionsPerSec: m((r) => r.connectionsPerSec),
+		handshakeMs: { ...first.handshakeMs, p50: m((r) => r.handshakeMs.p50), p90: m((r) => r.handshakeMs.p90), p99: m((r) => r.handshakeMs.p99) },
+		workerdCpuMsPerConnection: m((r) => r.workerdCpuMsPerConnection),
+		rounds: rounds.map((r) => ({
+			connectionsPerSec: r.connectionsPerSec,
+			workerdCpuMsPerConnection: r.workerdCpuMsPerConnection,
+			handshakeP50: r.handshakeMs.p50,
+		})),
+	};
 }
 
 export interface MemoryResult {
