@@ -6,7 +6,7 @@
  * connect rate) and `pong`. In count mode baton sends each connect its welcome and nothing to the
  * others, so the figure stays flat as the room grows; with join/leave events it would grow with it.
  */
-import { type BenchSocket, closeAll, now, openMany } from "../lib/load.ts";
+import { type BenchSocket, closeAll, now, openMany, pause } from "../lib/load.ts";
 import type { Sizes } from "../lib/sizes.ts";
 import { perSecond, round } from "../lib/stats.ts";
 import type { Target } from "../lib/targets.ts";
@@ -31,6 +31,20 @@ export interface PresenceResult {
 	stages: PresenceStage[];
 }
 
+/** Frames in flight have arrived once the count stays still for this long (bounded by SETTLE_MAX_MS). */
+const SETTLE_QUIET_MS = 300;
+const SETTLE_MAX_MS = 5000;
+
+async function settle(count: () => number): Promise<void> {
+	const started = now();
+	let last = count();
+	while (now() - started < SETTLE_MAX_MS) {
+		await pause(SETTLE_QUIET_MS);
+		if (count() === last) return;
+		last = count();
+	}
+}
+
 export async function runPresence(target: Target, room: string, sizes: Sizes): Promise<PresenceResult> {
 	const sockets: BenchSocket[] = [];
 	let frames = 0;
@@ -50,6 +64,9 @@ export async function runPresence(target: Target, room: string, sizes: Sizes): P
 		const base = from;
 		const run = await openMany(checkpoint - from, sizes.connectConcurrency, sizes.phaseDeadlineMs, (i) => target.socket(room, `p${base + i}`), watch);
 		sockets.push(...run.sockets);
+		// Frames the stage's last connects caused (event mode: their joins to everyone) may still be
+		// in flight when the last handshake ends: they are this stage's, so wait for them.
+		await settle(() => frames);
 		// The joiner's first frame (baton: welcome) is its handshake, not seen by `watch`.
 		const firstFrames = run.sockets.filter((s) => s.firstFrame !== null).length;
 		const elapsed = now() - t0;
