@@ -101,7 +101,7 @@ async function main(): Promise<void> {
 		// needs it on the profiled targets.
 		const common = { viaProxy, stateBase, inspector: profile };
 		const onDisk = { ...common, stateBase: diskBase };
-		const [baton, batonHb, bare, bareWelcome, partyserver, batonDisk, bareDisk] = await Promise.all([
+		const [baton, batonHb, bare, bareWelcome, partyserver, batonDisk, bareDisk, batonQuiet] = await Promise.all([
 			Target.start("baton", common),
 			// Heartbeat and idle rooms; its heartbeat run is profiled, so its inspector stays attached.
 			Target.start("baton", {
@@ -117,8 +117,10 @@ async function main(): Promise<void> {
 			// State on disk: baton and the persisting floor (bare + one SQLite insert per message).
 			Target.start("baton", { ...onDisk, variant: "baton-disk" }),
 			Target.start("bare", { ...onDisk, variant: "bare-disk" }),
+			// Diagnostic: what the connect costs without its one log line (LOG_LEVEL=warn).
+			Target.start("baton", { ...common, variant: "baton-quiet", vars: { LOG_LEVEL: "warn" } }),
 		]);
-		const s = new Session(sizes, started.toString(36), results, { baton, batonHb, bare, bareWelcome, partyserver, batonDisk, bareDisk });
+		const s = new Session(sizes, started.toString(36), results, { baton, batonHb, bare, bareWelcome, partyserver, batonDisk, bareDisk, batonQuiet });
 		log(`targets ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 		// The idle-room observation (10 pinging clients per room) is mostly waiting: it runs in the
 		// background during the connect phase. Its end (stats reads on a busy process, closing its

@@ -57,6 +57,8 @@ export interface BenchResults {
 	};
 	targets: Partial<Record<TargetName, TargetResults>>;
 	baton: {
+		/** The connect on baton with LOG_LEVEL=warn (no line per connect), medians over rounds. */
+		connectQuiet?: ConnectResult;
 		replay?: ReplayResult;
 		migration?: MigrationResult;
 		drain?: DrainResult;
@@ -107,6 +109,9 @@ export function evaluateBars(r: BenchResults): Bar[] {
 		f === undefined ? "" : ` (median of ${f.rounds.length} rounds: ${f.rounds.map((x) => fmt(x.deliveriesPerSec)).join(", ")})`;
 	const connectRounds = (c: ConnectResult | undefined, f: (x: NonNullable<ConnectResult["rounds"]>[number]) => string) =>
 		c?.rounds === undefined ? "" : ` (median of ${c.rounds.length} rounds, the first on a fresh process: ${c.rounds.map(f).join(", ")})`;
+	const quiet = r.baton.connectQuiet;
+	const quietNote = (each: (x: NonNullable<ConnectResult["rounds"]>[number]) => string, f: (q: ConnectResult) => string) =>
+		quiet === undefined ? "" : `; baton with LOG_LEVEL=warn (no line per connect)${connectRounds(quiet, each)}: ${f(quiet)}`;
 	const sameBytes = bare?.fanoutSameBytes;
 	const dpsSameBytes = ratio(b?.fanout?.deliveriesPerSec, sameBytes?.deliveriesPerSec);
 	const sameBytesNote =
@@ -119,14 +124,20 @@ export function evaluateBars(r: BenchResults): Bar[] {
 			value: cpu,
 			limit: "≤ 2.0",
 			met: check(cpu, (v) => v <= 2),
-			note: `baton${connectRounds(b?.connect, (x) => fmt(x.workerdCpuMsPerConnection, 2))} ms; bare${connectRounds(bare?.connect, (x) => fmt(x.workerdCpuMsPerConnection, 2))} ms`,
+			note: `baton${connectRounds(b?.connect, (x) => fmt(x.workerdCpuMsPerConnection, 2))} ms; bare${connectRounds(bare?.connect, (x) => fmt(x.workerdCpuMsPerConnection, 2))} ms${quietNote(
+				(x) => fmt(x.workerdCpuMsPerConnection, 2),
+				(q) => `${fmt(q.workerdCpuMsPerConnection, 2)} ms, ${fmt(ratio(q.workerdCpuMsPerConnection, bare?.connect?.workerdCpuMsPerConnection), 2)}× bare`,
+			)}`,
 		},
 		{
 			name: "connections/s vs bare",
 			value: cps,
 			limit: "≥ 0.6",
 			met: check(cps, (v) => v >= 0.6),
-			note: `baton${connectRounds(b?.connect, (x) => fmt(x.connectionsPerSec))}; bare${connectRounds(bare?.connect, (x) => fmt(x.connectionsPerSec))}`,
+			note: `baton${connectRounds(b?.connect, (x) => fmt(x.connectionsPerSec))}; bare${connectRounds(bare?.connect, (x) => fmt(x.connectionsPerSec))}${quietNote(
+				(x) => fmt(x.connectionsPerSec),
+				(q) => `${fmt(q.connectionsPerSec)} conn/s, ${fmt(ratio(q.connectionsPerSec, bare?.connect?.connectionsPerSec), 2)}× bare`,
+			)}`,
 		},
 		{
 			name: "fan-out deliveries/s vs bare, state on tmpfs (baton persisting every message)",
@@ -230,6 +241,17 @@ const ROWS: Row[] = [
 	per("connect: handshake p50 ms", (t) => t.connect?.handshakeMs.p50, 2),
 	per("connect: handshake p99 ms", (t) => t.connect?.handshakeMs.p99, 2),
 	per("connect: workerd CPU ms/conn", (t) => t.connect?.workerdCpuMsPerConnection, 2),
+	/** baton with LOG_LEVEL=warn beside bare: the connect without its log line. */
+	{
+		label: "connect, LOG_LEVEL=warn: conn/s [6]",
+		get: (r, c) => (c === "baton" ? r.baton.connectQuiet?.connectionsPerSec : c === "bare" ? r.targets.bare?.connect?.connectionsPerSec : undefined),
+	},
+	{
+		label: "connect, LOG_LEVEL=warn: CPU ms [6]",
+		get: (r, c) =>
+			c === "baton" ? r.baton.connectQuiet?.workerdCpuMsPerConnection : c === "bare" ? r.targets.bare?.connect?.workerdCpuMsPerConnection : undefined,
+		digits: 2,
+	},
 	per("fan-out tmpfs: deliveries/s", (t) => t.fanout?.deliveriesPerSec),
 	per("fan-out tmpfs: latency p50 ms", (t) => t.fanout?.latencyMs.p50, 2),
 	per("fan-out tmpfs: latency p99 ms", (t) => t.fanout?.latencyMs.p99, 2),
@@ -291,6 +313,7 @@ export function formatTable(r: BenchResults): string {
 		`[3] frames any client received per connect (the joiner's welcome included, presence_count and pong not); stages end at ${stages.map((x) => x.subs).join(", ")} subs, the first in event mode (PRESENCE_EVENTS_MAX = 100)`,
 	);
 	lines.push("[4] a client's welcome − (its 1012 close frame + the retryIn it was given)");
+	lines.push("[6] the baton column is baton with LOG_LEVEL=warn, which writes no `connect` line (medians over the same rounds)");
 	lines.push("[5] the bare column is bare sent publish frames padded to baton's message frame size: the same bytes per delivery (tmpfs)");
 	return lines.join("\n");
 }

@@ -23,6 +23,8 @@ export interface Targets {
 	 * as fresh as baton's); stopped after it.
 	 */
 	bareWelcome: Target;
+	/** baton with LOG_LEVEL=warn (no log line per connect): the connect's cost without its log line (a diagnostic). */
+	batonQuiet: Target;
 	partyserver: Target;
 	/** baton and the persisting floor (bare `persist` variant) with their state on disk: the fan-out on disk. */
 	batonDisk: Target;

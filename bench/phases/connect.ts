@@ -21,21 +21,32 @@ const HIBERNATION_WAIT_MS = 13_000;
  */
 async function moreConnectRounds(s: Session, first: ReadonlyArray<[Target, ConnectRun]>): Promise<void> {
 	const { sizes } = s;
-	const results = new Map<TargetName, ConnectResult[]>(first.map(([t, run]) => [t.name, [run.connect]]));
-	for (let round = 1; round < sizes.connectRounds; round++) {
-		const order = ORDER.map((_, k) => ORDER[(k + round) % ORDER.length] as TargetName);
-		log(`connect, round ${round + 1}/${sizes.connectRounds}`);
-		for (const name of order) {
+	const results = new Map<RoundTarget, ConnectResult[]>(first.map(([t, run]) => [t.name, [run.connect]]));
+	results.set("batonQuiet", []);
+	const targetOf = (name: RoundTarget): Target => (name === "batonQuiet" ? s.targets.batonQuiet : s.target(name));
+	for (let round = 0; round < sizes.connectRounds; round++) {
+		// Round 0 ran above for the comparable targets; the diagnostic's first round is here.
+		const names = round === 0 ? (["batonQuiet"] as const) : CONNECT_ORDER.map((_, k) => CONNECT_ORDER[(k + round) % CONNECT_ORDER.length] as RoundTarget);
+		if (round > 0) log(`connect, round ${round + 1}/${sizes.connectRounds}`);
+		for (const name of names) {
 			const into = results.get(name);
 			if (into === undefined) continue;
-			const run = await s.attempt(`${name} connect ${sizes.connect}`, () => runConnect(s.target(name), s.room(`connect-r${round}`), sizes));
+			const run = await s.attempt(`${name} connect ${sizes.connect}`, () => runConnect(targetOf(name), s.room(`connect-r${round}`), sizes));
 			if (run === undefined) continue;
 			into.push(run.connect);
-			await finishConnect(s.target(name), run, false);
+			await finishConnect(targetOf(name), run, false);
 		}
 	}
-	for (const [name, rounds] of results) s.of(name).connect = combineConnect(rounds);
+	for (const [name, rounds] of results) {
+		if (rounds.length === 0) continue;
+		if (name === "batonQuiet") s.results.baton.connectQuiet = combineConnect(rounds);
+		else s.of(name).connect = combineConnect(rounds);
+	}
 }
+
+/** The comparable targets and the LOG_LEVEL=warn diagnostic. */
+type RoundTarget = TargetName | "batonQuiet";
+const CONNECT_ORDER: readonly RoundTarget[] = [...ORDER, "batonQuiet"];
 
 export async function connectPhase(s: Session): Promise<void> {
 	const { sizes } = s;

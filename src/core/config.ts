@@ -2,7 +2,7 @@
  * Configuration names and their parsing (CONTRACT.md §2). Env is parsed once per isolate per
  * env object; invalid values fall back to defaults with one structured log line each.
  */
-import { log } from "./log.ts";
+import { isLogLevel, type LogLevel, log, setLogLevel } from "./log.ts";
 
 /** Every Worker var / secret baton reads. */
 export const ConfigName = {
@@ -43,6 +43,8 @@ export const ConfigName = {
 	/** Subs present up to which presence is sent as join/leave events; beyond it, as a count (CONTRACT.md §12). */
 	PresenceEventsMax: "PRESENCE_EVENTS_MAX",
 	DevTokens: "BATON_DEV_TOKENS",
+	/** The least severe log level written: `debug`, `info` (default), `warn` or `error`. */
+	LogLevel: "LOG_LEVEL",
 	/** Testing only: pause (ms) a migration between copy and pointer flip, so a test can crash it there. */
 	FaultPauseBeforeFlipMs: "BATON_FAULT_PAUSE_BEFORE_FLIP_MS",
 } as const;
@@ -93,6 +95,7 @@ export interface Config {
 	presenceEventsMax: number;
 	drainAllConcurrency: number;
 	devTokens: boolean;
+	logLevel: LogLevel;
 }
 
 /** The env shape as far as configuration goes: every value is a string var or secret. */
@@ -131,6 +134,15 @@ function positiveInt(env: ConfigEnv, name: ConfigName, fallback: number): number
 		return fallback;
 	}
 	return n;
+}
+
+/** LOG_LEVEL, applied to this isolate's log lines as it is read; an unknown level keeps `info`. */
+function readLogLevel(env: ConfigEnv): LogLevel {
+	const raw = nonEmpty(env.LOG_LEVEL)?.trim().toLowerCase() ?? "info";
+	const level = isLogLevel(raw) ? raw : "info";
+	setLogLevel(level);
+	if (level !== raw) log.warn("config_invalid", { name: ConfigName.LogLevel, fallback: level });
+	return level;
 }
 
 function nonEmpty(raw: string | undefined): string | null {
@@ -183,6 +195,8 @@ const cache = new WeakMap<object, Config>();
 export function readConfig(env: ConfigEnv): Config {
 	const hit = cache.get(env);
 	if (hit) return hit;
+	// First, so that what the rest of the parsing logs already follows it.
+	const logLevel = readLogLevel(env);
 	const origins = nonEmpty(env.BATON_ALLOWED_ORIGINS) ?? "*";
 	const originList = origins
 		.split(",")
@@ -227,6 +241,7 @@ export function readConfig(env: ConfigEnv): Config {
 		presenceEventsMax: positiveInt(env, ConfigName.PresenceEventsMax, DEFAULTS.presenceEventsMax),
 		drainAllConcurrency: positiveInt(env, ConfigName.DrainAllConcurrency, DEFAULTS.drainAllConcurrency),
 		devTokens: env.BATON_DEV_TOKENS === "true",
+		logLevel,
 	};
 	if (config.misconfigured !== null) log.error("server_misconfigured", { reason: `${config.misconfigured}; every request is refused` });
 	if (config.adminToken !== null && !ADMIN_TOKEN_SYNTAX.test(config.adminToken)) {
