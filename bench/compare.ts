@@ -29,7 +29,7 @@ import { loadAverage } from "./lib/procfs.ts";
 import { attempt, log } from "./lib/session.ts";
 import { type Mode, sizesFor } from "./lib/sizes.ts";
 import { ROOT, removeSnapshots } from "./lib/snapshot.ts";
-import { Target } from "./lib/targets.ts";
+import { NO_READS_VARS, Target } from "./lib/targets.ts";
 import { addRefWorktree, type RefWorktree, resolveRef } from "./lib/worktree.ts";
 import { stopAllProcesses } from "./lib/wrangler.ts";
 import { finishConnect, runConnect } from "./workloads/connect.ts";
@@ -62,7 +62,6 @@ if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) {
 /** State on tmpfs, as the main bench's fan-out (local fsync latency is not the edge's). */
 const stateBase = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 /** Send budgets for the process whose clients never read: high enough that no fan-out is cut 4013. */
-const NO_READS_SEND_BUFFER = String(2 ** 30);
 /** Hard stop for the whole run (each workload is bounded on its own; this is the safety net). */
 const WATCHDOG_MS = 180_000 + rounds * (mode === "quick" ? 60_000 : 300_000);
 
@@ -232,7 +231,7 @@ async function main(given: string): Promise<void> {
 				variant: "baton-noreads",
 				label: "baton, no reads",
 				reads: false,
-				vars: { SEND_BUFFER_MAX_BYTES: NO_READS_SEND_BUFFER, SEND_BUFFER_ROOM_MAX_BYTES: NO_READS_SEND_BUFFER },
+				vars: NO_READS_VARS,
 			}),
 			Target.start("bare", common),
 			Target.start("partyserver", common),

@@ -14,7 +14,7 @@ import { type BenchResults, evaluateBars, formatBars, formatBaton, formatProfile
 import { log, Session } from "./lib/session.ts";
 import { type Mode, sizesFor } from "./lib/sizes.ts";
 import { ROOT, removeSnapshots } from "./lib/snapshot.ts";
-import { BENCH_HEARTBEAT, Target } from "./lib/targets.ts";
+import { BENCH_HEARTBEAT, NO_READS_VARS, Target } from "./lib/targets.ts";
 import { stopAllProcesses } from "./lib/wrangler.ts";
 import { batonPhase } from "./phases/baton.ts";
 import { connectPhase } from "./phases/connect.ts";
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
 		// needs it on the profiled targets.
 		const common = { viaProxy, stateBase, inspector: profile };
 		const onDisk = { ...common, stateBase: diskBase };
-		const [baton, batonHb, bare, bareWelcome, partyserver, batonDisk, bareDisk, batonQuiet] = await Promise.all([
+		const [baton, batonHb, bare, bareWelcome, partyserver, batonDisk, bareDisk, batonQuiet, batonNoReads] = await Promise.all([
 			Target.start("baton", common),
 			// Heartbeat and idle rooms; its heartbeat run is profiled, so its inspector stays attached.
 			Target.start("baton", {
@@ -119,8 +119,20 @@ async function main(): Promise<void> {
 			Target.start("bare", { ...onDisk, variant: "bare-disk" }),
 			// Diagnostic: what the connect costs without its one log line (LOG_LEVEL=warn).
 			Target.start("baton", { ...common, variant: "baton-quiet", vars: { LOG_LEVEL: "warn" } }),
+			// Diagnostic: the fan-out when clients send no `read` frames (what §13's reads cost).
+			Target.start("baton", { ...common, variant: "baton-noreads", reads: false, vars: NO_READS_VARS }),
 		]);
-		const s = new Session(sizes, started.toString(36), results, { baton, batonHb, bare, bareWelcome, partyserver, batonDisk, bareDisk, batonQuiet });
+		const s = new Session(sizes, started.toString(36), results, {
+			baton,
+			batonHb,
+			bare,
+			bareWelcome,
+			partyserver,
+			batonDisk,
+			bareDisk,
+			batonQuiet,
+			batonNoReads,
+		});
 		log(`targets ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 		// The idle-room observation (10 pinging clients per room) is mostly waiting: it runs in the
 		// background during the connect phase. Its end (stats reads on a busy process, closing its

@@ -25,6 +25,8 @@ export interface Targets {
 	bareWelcome: Target;
 	/** baton with LOG_LEVEL=warn (no log line per connect): the connect's cost without its log line (a diagnostic). */
 	batonQuiet: Target;
+	/** baton whose clients send no `read` frames (send budgets raised): the fan-out without §13's reads (a diagnostic). */
+	batonNoReads: Target;
 	partyserver: Target;
 	/** baton and the persisting floor (bare `persist` variant) with their state on disk: the fan-out on disk. */
 	batonDisk: Target;

@@ -15,6 +15,12 @@ let nextMessageId = 0;
 
 /** Heartbeat settings of the `baton-hb` process (scaled-down production 30 s / 90 s, same 1:3). */
 export const BENCH_HEARTBEAT = { intervalMs: 6000, timeoutMs: 18_000 } as const;
+/**
+ * Send budgets for a baton whose clients send no `read` frames (a diagnostic of what the reads
+ * cost): without reads every connection's account only grows, and a full fan-out would be cut 4013.
+ */
+export const NO_READS_VARS: Readonly<Record<string, string>> = { SEND_BUFFER_MAX_BYTES: String(2 ** 30), SEND_BUFFER_ROOM_MAX_BYTES: String(2 ** 30) };
+
 /** The production defaults the cost model scales to (CONTRACT.md §2). */
 export const PRODUCTION_HEARTBEAT = { intervalMs: 30_000, timeoutMs: 90_000 } as const;
 

@@ -16,17 +16,25 @@ import { runProfiledFanout } from "../workloads/profile.ts";
  * it broadcasts the same bytes per delivery: the floor for baton's frames (a delivery's cost grows
  * with its size).
  */
-type FanoutTarget = TargetName | "bareDisk" | "batonDisk" | "bareBytes";
-const FANOUT_ORDER: readonly FanoutTarget[] = [...ORDER, "bareBytes", "bareDisk", "batonDisk"];
+type FanoutTarget = TargetName | "bareDisk" | "batonDisk" | "bareBytes" | "batonNoReads";
+const FANOUT_ORDER: readonly FanoutTarget[] = [...ORDER, "bareBytes", "batonNoReads", "bareDisk", "batonDisk"];
 
 export async function throughputPhase(s: Session, profile: boolean): Promise<void> {
 	const { sizes } = s;
-	const fanouts: Record<FanoutTarget, FanoutResult[]> = { baton: [], bare: [], partyserver: [], bareBytes: [], bareDisk: [], batonDisk: [] };
+	const fanouts: Record<FanoutTarget, FanoutResult[]> = { baton: [], bare: [], partyserver: [], bareBytes: [], batonNoReads: [], bareDisk: [], batonDisk: [] };
 	const sameBytes = Target.paddedPublishFrame(Target.messageFrameExtra(PUBLISHER_SUB, sizes.fanoutMessages));
 	const echoes: Record<TargetName, EchoResult[]> = { baton: [], bare: [], partyserver: [] };
 	const persisted: Partial<Record<"baton" | "batonDisk", number>> = {};
 	const targetOf = (name: FanoutTarget): Target =>
-		name === "bareDisk" ? s.targets.bareDisk : name === "batonDisk" ? s.targets.batonDisk : name === "bareBytes" ? s.targets.bare : s.target(name);
+		name === "bareDisk"
+			? s.targets.bareDisk
+			: name === "batonDisk"
+				? s.targets.batonDisk
+				: name === "bareBytes"
+					? s.targets.bare
+					: name === "batonNoReads"
+						? s.targets.batonNoReads
+						: s.target(name);
 	for (let round = 0; round < sizes.rounds; round++) {
 		const order = FANOUT_ORDER.map((_, k) => FANOUT_ORDER[(k + round) % FANOUT_ORDER.length] as FanoutTarget);
 		log(`fan-out and echo, round ${round + 1}/${sizes.rounds}`);
@@ -54,6 +62,7 @@ export async function throughputPhase(s: Session, profile: boolean): Promise<voi
 	}
 	if (fanouts.bareDisk.length > 0) s.of("bare").fanoutDisk = combineFanout(fanouts.bareDisk);
 	if (fanouts.bareBytes.length > 0) s.of("bare").fanoutSameBytes = combineFanout(fanouts.bareBytes);
+	if (fanouts.batonNoReads.length > 0) s.results.baton.fanoutNoReads = combineFanout(fanouts.batonNoReads);
 	if (fanouts.batonDisk.length > 0) {
 		const seq = persisted.batonDisk;
 		s.of("baton").fanoutDisk = { ...combineFanout(fanouts.batonDisk), ...(seq === undefined ? {} : { persistedSeq: seq }) };
