@@ -18,6 +18,8 @@ import { cpuMs, findUserWorkerd, listeningPorts, rssKiB } from "./procfs.ts";
 import { snapshotOnce, WRANGLER, wranglerEnv } from "./snapshot.ts";
 
 const START_TIMEOUT_MS = 90_000;
+/** Starts of one target on fresh ports when a picked port was taken meanwhile. */
+const START_ATTEMPTS = 3;
 const OUTPUT_KEEP_CHARS = 20_000;
 
 /** A structured JSON log line printed by a Worker. */
@@ -79,7 +81,23 @@ export class WranglerProcess {
 		private readonly publicPort: number,
 	) {}
 
+	/**
+	 * Starts `wrangler dev`. A port picked free can be taken before wrangler binds it (the other
+	 * targets' workerds start at the same time and bind ephemeral ports): then it starts again on
+	 * fresh ports, up to START_ATTEMPTS times.
+	 */
 	static async start(options: WranglerOptions): Promise<WranglerProcess> {
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await WranglerProcess.startOnce(options);
+			} catch (err) {
+				const taken = err instanceof Error && err.message.includes("Address already in use");
+				if (!taken || attempt >= START_ATTEMPTS) throw err;
+			}
+		}
+	}
+
+	private static async startOnce(options: WranglerOptions): Promise<WranglerProcess> {
 		const workDir = mkdtempSync(join(options.stateBase, `baton-bench-${options.name}-`));
 		try {
 			const config = await snapshotOnce(options.config, options.stateBase);
