@@ -101,7 +101,7 @@ async function main(): Promise<void> {
 		// needs it on the profiled targets.
 		const common = { viaProxy, stateBase, inspector: profile };
 		const onDisk = { ...common, stateBase: diskBase };
-		const [baton, batonHb, bare, bareWelcome, partyserver, batonDisk, bareDisk, batonQuiet, batonNoReads] = await Promise.all([
+		const [baton, batonHb, bare, bareWelcome, bareCount, partyserver, batonDisk, bareDisk, batonQuiet, batonNoReads] = await Promise.all([
 			Target.start("baton", common),
 			// Heartbeat and idle rooms; its heartbeat run is profiled, so its inspector stays attached.
 			Target.start("baton", {
@@ -113,6 +113,8 @@ async function main(): Promise<void> {
 			Target.start("bare", common),
 			// Diagnostic: bare + one welcome-sized first frame per connection, fresh for its idle memory.
 			Target.start("bare", { ...common, variant: "bare-welcome" }),
+			// Diagnostic: the same plus the presence_count traffic of baton's count mode.
+			Target.start("bare", { ...common, variant: "bare-count" }),
 			Target.start("partyserver", common),
 			// State on disk: baton and the persisting floor (bare + one SQLite insert per message).
 			Target.start("baton", { ...onDisk, variant: "baton-disk" }),
@@ -127,6 +129,7 @@ async function main(): Promise<void> {
 			batonHb,
 			bare,
 			bareWelcome,
+			bareCount,
 			partyserver,
 			batonDisk,
 			bareDisk,

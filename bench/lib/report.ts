@@ -73,6 +73,8 @@ export interface BenchResults {
 	 * connection beyond the runtime's cost of a frame sent on it.
 	 */
 	bareWelcome?: { connect: ConnectResult; memory: MemoryResult };
+	/** The same on a third fresh bare process that also sends count-mode presence traffic (`count` variant). */
+	bareCount?: { connect: ConnectResult; memory: MemoryResult };
 	/** `--profile` only: a connect burst of baton (on baton-hb, whose inspector is attached). */
 	connectProfile?: ConnectProfile;
 	cost?: CostModel;
@@ -99,6 +101,7 @@ export function evaluateBars(r: BenchResults): Bar[] {
 	const dpsParty = ratio(b?.fanout?.deliveriesPerSec, party?.fanout?.deliveriesPerSec);
 	const mem = ratio(b?.memory?.bytesPerConnection, bare?.memory?.bytesPerConnection);
 	const memWelcome = ratio(b?.memory?.bytesPerConnection, r.bareWelcome?.memory.bytesPerConnection);
+	const memCount = ratio(b?.memory?.bytesPerConnection, r.bareCount?.memory.bytesPerConnection);
 	const persisted = b?.fanout?.persistedSeq !== undefined && b.fanout.persistedSeq >= b.fanout.messages;
 	const persistedDisk = b?.fanoutDisk?.persistedSeq !== undefined && b.fanoutDisk.persistedSeq >= b.fanoutDisk.messages;
 	const m = r.baton.migration;
@@ -174,7 +177,11 @@ export function evaluateBars(r: BenchResults): Bar[] {
 			value: mem,
 			limit: "≤ 1.2",
 			met: check(mem, (v) => v <= 1.2),
-			...(r.bareWelcome === undefined ? {} : { note: `baton ÷ bare + a welcome-sized first frame (fresh process): ${fmt(memWelcome, 2)}×` }),
+			...(r.bareWelcome === undefined
+				? {}
+				: {
+						note: `baton ÷ bare + a welcome-sized first frame (fresh process): ${fmt(memWelcome, 2)}×${r.bareCount === undefined ? "" : `; ÷ bare + that frame + count-mode presence_count traffic: ${fmt(memCount, 2)}×`}`,
+					}),
 		},
 		{
 			name: `migration of ${fmt(m?.clients, 0)} clients: first 4010 → last welcome, ms`,
@@ -311,6 +318,11 @@ const ROWS: Row[] = [
 		get: (r, c) => (c === "baton" ? r.targets.baton?.memory?.bytesPerConnection : c === "bare" ? r.bareWelcome?.memory.bytesPerConnection : undefined),
 		digits: 0,
 	},
+	{
+		label: "memory: bytes/conn [8]",
+		get: (r, c) => (c === "baton" ? r.targets.baton?.memory?.bytesPerConnection : c === "bare" ? r.bareCount?.memory.bytesPerConnection : undefined),
+		digits: 0,
+	},
 	per("presence: conn/s, event-mode stage", (t) => stageOf(t, 0)?.connectionsPerSec),
 	per("presence: frames/connect, event-mode [3]", (t) => stageOf(t, 0)?.framesPerConnect, 3),
 	per("presence: conn/s, 2nd stage", (t) => stageOf(t, 1)?.connectionsPerSec),
@@ -346,6 +358,9 @@ export function formatTable(r: BenchResults): string {
 	lines.push(
 		"[7] the baton column is baton whose clients send no `read` frames (SEND_BUFFER_MAX_BYTES / SEND_BUFFER_ROOM_MAX_BYTES raised to 1 GiB so that it is not cut 4013): the fan-out without the cost of §13's reads",
 	);
+	lines.push(
+		"[8] the bare column is bare + that first frame + a presence_count-like frame to every socket at most once per second (baton's count mode), on its own fresh process",
+	);
 	lines.push("[6] the baton column is baton with LOG_LEVEL=warn, which writes no `connect` line (medians over the same rounds)");
 	lines.push("[5] the bare column is bare sent publish frames padded to baton's message frame size: the same bytes per delivery (tmpfs)");
 	return lines.join("\n");
@@ -366,6 +381,12 @@ export function formatBaton(r: BenchResults): string {
 		const perConn = r.bareWelcome.memory.bytesPerConnection;
 		out.push(
 			`diagnostic, bare + a welcome-sized first frame (fresh process): ${fmt(c.connectionsPerSec)} conn/s, ${fmt(c.workerdCpuMsPerConnection, 2)} ms CPU/conn; idle memory ${fmt(perConn, 0)} bytes/conn (${fmt(ratio(perConn, r.targets.bare?.memory?.bytesPerConnection), 2)}× bare; baton ${fmt(ratio(r.targets.baton?.memory?.bytesPerConnection, perConn), 2)}× this)`,
+		);
+	}
+	if (r.bareCount) {
+		const perConn = r.bareCount.memory.bytesPerConnection;
+		out.push(
+			`diagnostic, bare + that frame + count-mode presence_count traffic (fresh process): idle memory ${fmt(perConn, 0)} bytes/conn (${fmt(ratio(perConn, r.targets.bare?.memory?.bytesPerConnection), 2)}× bare; baton ${fmt(ratio(r.targets.baton?.memory?.bytesPerConnection, perConn), 2)}× this)`,
 		);
 	}
 	for (const name of ["baton", "bare"] as const) {

@@ -24,6 +24,8 @@ export interface Targets {
 	 */
 	bareWelcome: Target;
 	/** baton with LOG_LEVEL=warn (no log line per connect): the connect's cost without its log line (a diagnostic). */
+	/** A third fresh bare process, `count` variant: the first frame plus count-mode traffic (§12), for its idle memory; stopped after it. */
+	bareCount: Target;
 	batonQuiet: Target;
 	/** baton whose clients send no `read` frames (send budgets raised): the fan-out without §13's reads (a diagnostic). */
 	batonNoReads: Target;

@@ -49,7 +49,7 @@ export interface SocketOptions {
 	variant?: BareVariant;
 }
 
-export type BareVariant = "manual" | "persist" | "attach" | "presence" | "welcome";
+export type BareVariant = "manual" | "persist" | "attach" | "presence" | "welcome" | "count";
 
 export class Target {
 	private constructor(
@@ -114,7 +114,7 @@ export class Target {
 				return { url: url.toString(), protocols: ["baton.v1"], handshake: "first-frame", timeoutMs, reads: this.reads };
 			}
 			case "bare": {
-				if (opts.variant === "presence" || opts.variant === "welcome") {
+				if (opts.variant === "presence" || opts.variant === "welcome" || opts.variant === "count") {
 					return { url: `${ws}/rooms/${r}/ws?variant=${opts.variant}&sub=${encodeURIComponent(sub)}`, handshake: "first-frame", timeoutMs };
 				}
 				return { url: `${ws}/rooms/${r}/ws${opts.variant === undefined ? "" : `?variant=${opts.variant}`}`, handshake: "open", timeoutMs };

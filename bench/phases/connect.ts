@@ -85,4 +85,16 @@ export async function connectPhase(s: Session): Promise<void> {
 		await finishConnect(welcome, withWelcome, false);
 	}
 	await welcome.stop();
+
+	// The same on a third fresh bare process that also sends what baton's count mode sends the
+	// others (a presence_count-like frame to every socket, at most once per second, §12).
+	const count = s.targets.bareCount;
+	const withCount = await s.attempt(`bare connect ${sizes.connect}, + welcome + presence_count traffic (diagnostic)`, () =>
+		runConnect(count, s.room("connectc"), sizes, { variant: "count" }),
+	);
+	if (withCount !== undefined) {
+		s.results.bareCount = { connect: withCount.connect, memory: withCount.memory };
+		await finishConnect(count, withCount, false);
+	}
+	await count.stop();
 }

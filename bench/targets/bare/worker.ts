@@ -8,6 +8,8 @@
  *   auto-response; it counts those wakes for the ping-cost comparison.
  * - `PersistRoom` (`persist`) and `AttachRoom` (`attach`): ablations that add one cost baton pays
  *   to the floor — a SQLite insert per message; a per-socket attachment read back on every send.
+ * - `CountRoom` (`count`): the welcome-sized first frame plus a `presence_count`-like frame to
+ *   every socket at most once per second (baton's count mode, CONTRACT.md §12).
  * - `PresenceRoom` (`presence`, with `&sub=<id>`): the default room plus the frames baton's
  *   contract makes it send on connect — a `welcome`-sized first frame (about 300 bytes of JSON) to
  *   the new socket and a presence `join` for `<id>` to every other socket. Nothing else of baton
@@ -26,6 +28,7 @@ interface Env {
 	ATTACH: DurableObjectNamespace<AttachRoom>;
 	PRESENCE: DurableObjectNamespace<PresenceRoom>;
 	WELCOME: DurableObjectNamespace<WelcomeRoom>;
+	COUNT: DurableObjectNamespace<CountRoom>;
 }
 
 const PING = "ping";
@@ -196,6 +199,40 @@ export class WelcomeRoom extends PresenceRoom {
 	protected override readonly announces: boolean = false;
 }
 
+/** baton's `presence_count` throttle (CONTRACT.md §12): at most one broadcast per second. */
+const COUNT_EVERY_MS = 1000;
+
+/**
+ * Diagnostic: the welcome-sized first frame plus what baton's count mode sends the others — a
+ * `{"type":"presence_count","count":n}` to every socket when the count changed, at most once per
+ * second. The floor for a big room's connect traffic.
+ */
+export class CountRoom extends WelcomeRoom {
+	#lastSentAt = 0;
+	#pending = false;
+
+	protected override accepted(ws: WebSocket, request: Request): void {
+		super.accepted(ws, request);
+		if (this.#pending) return;
+		this.#pending = true;
+		setTimeout(() => this.#sendCount(), Math.max(0, this.#lastSentAt + COUNT_EVERY_MS - Date.now()));
+	}
+
+	#sendCount(): void {
+		this.#pending = false;
+		this.#lastSentAt = Date.now();
+		const peers = this.ctx.getWebSockets();
+		const frame = JSON.stringify({ type: "presence_count", count: peers.length });
+		for (const peer of peers) {
+			try {
+				peer.send(frame);
+			} catch {
+				// Closing peer; its close event follows.
+			}
+		}
+	}
+}
+
 /** The room object for `variant`. */
 function roomStub(env: Env, variant: string | null, room: string): { fetch(request: Request): Promise<Response> } {
 	switch (variant) {
@@ -209,6 +246,8 @@ function roomStub(env: Env, variant: string | null, room: string): { fetch(reque
 			return env.PRESENCE.get(env.PRESENCE.idFromName(room));
 		case "welcome":
 			return env.WELCOME.get(env.WELCOME.idFromName(room));
+		case "count":
+			return env.COUNT.get(env.COUNT.idFromName(room));
 		default:
 			return env.AUTO.get(env.AUTO.idFromName(room));
 	}
