@@ -9,9 +9,8 @@
  * bench/results/compare-<timestamp>.json. The worktree is removed at the end, on error and on
  * Ctrl-C. See bench/README.md ("Comparing with an earlier commit").
  */
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
 	type Column,
@@ -25,7 +24,7 @@ import {
 	writeCompareResults,
 } from "./lib/compare-report.ts";
 import { now, pause } from "./lib/load.ts";
-import { loadAverage } from "./lib/procfs.ts";
+import { finishMeta, guardRun, runMeta } from "./lib/run-meta.ts";
 import { attempt, log } from "./lib/session.ts";
 import { type Mode, sizesFor } from "./lib/sizes.ts";
 import { ROOT, removeSnapshots } from "./lib/snapshot.ts";
@@ -74,14 +73,6 @@ const QUIET_MAX_MS = 10_000;
 const COLUMN_ORDER: readonly Column[] = ["bare", "partyserver", "ref", "baton"];
 const FANOUT_ORDER: readonly CompareTarget[] = [...COLUMN_ORDER, "batonNoReads"];
 
-function git(args: string[]): string {
-	try {
-		return execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
-	} catch {
-		return "";
-	}
-}
-
 const rotate = <T>(list: readonly T[], round: number): T[] => list.map((_, k) => list[(k + round) % list.length] as T);
 
 /** Waits (bounded) until the targets' workerds are near idle, so one run's tail does not fall in the next. */
@@ -102,16 +93,8 @@ async function quiesce(targets: readonly Target[]): Promise<number> {
 function newResults(started: number, given: string): CompareResults {
 	return {
 		meta: {
-			startedAt: new Date(started).toISOString(),
-			mode,
+			...runMeta(started, mode, stateBase),
 			rounds,
-			durationMs: 0,
-			stateDir: stateBase,
-			node: process.version,
-			cpus: cpus().length,
-			loadAverage: { start: loadAverage(), end: Number.NaN },
-			commit: git(["rev-parse", "--short", "HEAD"]),
-			dirty: git(["status", "--porcelain", "--", "src", "durable-objects", "protocol", "wrangler.toml"]) !== "",
 			ref: { given, commit: "" },
 			sizes: {
 				connect: sizes.connect,
@@ -121,7 +104,6 @@ function newResults(started: number, given: string): CompareResults {
 				echoRoundTrips: sizes.echoRoundTrips,
 			},
 			notes: [],
-			errors: [],
 		},
 		targets: {},
 		summary: [],
@@ -204,15 +186,7 @@ async function main(given: string): Promise<void> {
 		removeSnapshots();
 		worktree?.remove();
 	};
-	const watchdog = setTimeout(() => {
-		log(`watchdog: the run exceeded ${WATCHDOG_MS / 1000} s; stopping targets`);
-		results.meta.errors.push(`watchdog: stopped after ${WATCHDOG_MS / 1000} s`);
-		void cleanUp();
-		setTimeout(() => process.exit(2), 30_000).unref();
-	}, WATCHDOG_MS);
-	const onSignal = () => void cleanUp().then(() => process.exit(130));
-	process.once("SIGINT", onSignal);
-	process.once("SIGTERM", onSignal);
+	const disarm = guardRun(results.meta, WATCHDOG_MS, cleanUp);
 
 	try {
 		log(`baton compare with ${given} (${mode}, ${rounds} rounds, state in ${stateBase}): checking out the ref…`);
@@ -246,11 +220,10 @@ async function main(given: string): Promise<void> {
 	} catch (err) {
 		results.meta.errors.push(err instanceof Error ? err.message : String(err));
 	} finally {
-		clearTimeout(watchdog);
+		disarm();
 		await cleanUp();
 	}
-	results.meta.durationMs = Date.now() - started;
-	results.meta.loadAverage.end = loadAverage();
+	finishMeta(results.meta, started);
 	results.summary = summarizeCompare(results);
 	print(results, writeCompareResults(results, join(ROOT, "bench/results")));
 	if (results.meta.errors.length > 0) process.exitCode = 1;

@@ -5,12 +5,11 @@
  * tmpfs), `--profile` (add CPU profiles of a fan-out run per target). Prints a table and writes
  * bench/results/<timestamp>.json and latest.json. See bench/README.md.
  */
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadAverage } from "./lib/procfs.ts";
 import { type BenchResults, evaluateBars, formatBars, formatBaton, formatProfiles, formatTable, writeResults } from "./lib/report.ts";
+import { finishMeta, guardRun, runMeta } from "./lib/run-meta.ts";
 import { log, Session } from "./lib/session.ts";
 import { type Mode, sizesFor } from "./lib/sizes.ts";
 import { ROOT, removeSnapshots } from "./lib/snapshot.ts";
@@ -33,29 +32,9 @@ const sizes = sizesFor(mode);
 /** Hard stop for the whole run (each workload is bounded on its own; this is the safety net). */
 const WATCHDOG_MS = mode === "quick" ? 240_000 : 900_000;
 
-function git(argv: string[]): string {
-	try {
-		return execFileSync("git", argv, { cwd: ROOT, encoding: "utf8" }).trim();
-	} catch {
-		return "";
-	}
-}
-
 function newResults(started: number): BenchResults {
 	return {
-		meta: {
-			startedAt: new Date(started).toISOString(),
-			mode,
-			durationMs: 0,
-			viaProxy,
-			stateDir: stateBase,
-			node: process.version,
-			cpus: cpus().length,
-			loadAverage: { start: loadAverage(), end: Number.NaN },
-			commit: git(["rev-parse", "--short", "HEAD"]),
-			dirty: git(["status", "--porcelain", "--", "src", "durable-objects", "protocol", "wrangler.toml"]) !== "",
-			errors: [],
-		},
+		meta: { ...runMeta(started, mode, stateBase), viaProxy },
 		targets: {},
 		baton: {},
 		bars: [],
@@ -83,17 +62,7 @@ async function main(): Promise<void> {
 	const started = Date.now();
 	const results = newResults(started);
 	const cleanUp = () => stopAllProcesses().then(removeSnapshots);
-	// Stopping the targets makes every remaining workload fail fast, so partial results are still
-	// written; the hard exit is the last resort.
-	const watchdog = setTimeout(() => {
-		log(`watchdog: the run exceeded ${WATCHDOG_MS / 1000} s; stopping targets`);
-		results.meta.errors.push(`watchdog: stopped after ${WATCHDOG_MS / 1000} s`);
-		void cleanUp();
-		setTimeout(() => process.exit(2), 30_000).unref();
-	}, WATCHDOG_MS);
-	const onSignal = () => void cleanUp().then(() => process.exit(130));
-	process.once("SIGINT", onSignal);
-	process.once("SIGTERM", onSignal);
+	const disarm = guardRun(results.meta, WATCHDOG_MS, cleanUp);
 
 	try {
 		log(`baton bench (${mode}${viaProxy ? ", via wrangler's proxy" : ""}, state in ${stateBase}): starting targets…`);
@@ -149,11 +118,10 @@ async function main(): Promise<void> {
 	} catch (err) {
 		results.meta.errors.push(err instanceof Error ? err.message : String(err));
 	} finally {
-		clearTimeout(watchdog);
+		disarm();
 		await cleanUp();
 	}
-	results.meta.durationMs = Date.now() - started;
-	results.meta.loadAverage.end = loadAverage();
+	finishMeta(results.meta, started);
 	results.bars = evaluateBars(results);
 	print(results, writeResults(results, join(ROOT, "bench/results")));
 	if (results.meta.errors.length > 0) process.exitCode = 1;

@@ -3,13 +3,14 @@
  * summary rows (medians, ratios) and the printed tables — one of headline figures and ratios, one
  * of every round's figure, so the spread is visible.
  */
+
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ConnectResult, MemoryResult } from "../workloads/connect.ts";
 import type { EchoResult } from "../workloads/echo.ts";
 import type { FanoutResult } from "../workloads/fanout.ts";
 import { fmt, pad } from "./report.ts";
-import type { Mode } from "./sizes.ts";
+import type { RunMeta } from "./run-meta.ts";
 import { median, ratio } from "./stats.ts";
 
 /** The table's columns: the current tree, the tree at the ref, and the two references. */
@@ -39,23 +40,13 @@ export interface SummaryRow {
 }
 
 export interface CompareResults {
-	meta: {
-		startedAt: string;
-		mode: Mode;
+	meta: RunMeta & {
 		rounds: number;
-		durationMs: number;
-		stateDir: string;
-		node: string;
-		cpus: number;
-		loadAverage: { start: number; end: number };
-		commit: string;
-		dirty: boolean;
 		/** The ref compared with, as given and as the commit checked out. */
 		ref: { given: string; commit: string };
 		sizes: { connect: number; fanoutSubscribers: number; fanoutMessages: number; fanoutWindow: number; echoRoundTrips: number };
 		/** Anything done to make the ref's tree build or speak to the bench. */
 		notes: string[];
-		errors: string[];
 	};
 	targets: Partial<Record<CompareTarget, CompareTargetResults>>;
 	summary: SummaryRow[];

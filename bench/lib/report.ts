@@ -2,6 +2,7 @@
  * The bench's output: the results document (JSON), the project's performance bars evaluated on
  * it, and a printed table with absolute figures and baton/bare, baton/partyserver ratios.
  */
+
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ConnectResult, MemoryResult } from "../workloads/connect.ts";
@@ -15,7 +16,7 @@ import type { PresenceResult } from "../workloads/presence.ts";
 import type { ConnectProfile, FanoutProfile } from "../workloads/profile.ts";
 import type { ReplayResult } from "../workloads/replay.ts";
 import type { CostModel } from "./cost.ts";
-import type { Mode } from "./sizes.ts";
+import type { RunMeta } from "./run-meta.ts";
 import { ratio, round } from "./stats.ts";
 import type { TargetName } from "./targets.ts";
 
@@ -42,19 +43,7 @@ export interface Bar {
 }
 
 export interface BenchResults {
-	meta: {
-		startedAt: string;
-		mode: Mode;
-		durationMs: number;
-		viaProxy: boolean;
-		stateDir: string;
-		node: string;
-		cpus: number;
-		loadAverage: { start: number; end: number };
-		commit: string;
-		dirty: boolean;
-		errors: string[];
-	};
+	meta: RunMeta & { viaProxy: boolean };
 	targets: Partial<Record<TargetName, TargetResults>>;
 	baton: {
 		/** The connect on baton with LOG_LEVEL=warn (no line per connect), medians over rounds. */
