@@ -12,7 +12,7 @@ import { CloseCode } from "../../protocol/close-codes.ts";
 import { mintToken, range, seqs, uniqueRoom } from "./harness/client.ts";
 import { duplicatedIds, fetchHistory } from "./harness/resuming-peer.ts";
 import { nextEvent, recordEvents } from "./harness/sdk.ts";
-import { DevServer } from "./harness/server.ts";
+import { DevServer, type LogLine } from "./harness/server.ts";
 
 interface Chat {
 	text: string;
@@ -134,15 +134,39 @@ describe("the SDK's API against wrangler dev", () => {
 
 	it("closes a socket it replaces with 4000, and with 1000 only on close()", async () => {
 		const room = uniqueRoom("sdk-goodbye");
-		const alice = await open("alice", room);
+		// The codes the SDK itself closes its sockets with, as it calls close(): on `reconnect()`
+		// the new socket may reach the room before the old one's close frame does, and then the
+		// room closes the old one 4011 first, so the server cannot always see that 4000.
+		const sent: (number | undefined)[] = [];
+		class RecordingWebSocket extends WebSocket {
+			override close(code?: number, reason?: string | Buffer): void {
+				// Not ws's own call that answers the peer's close frame (the socket is closing then).
+				if (this.readyState === WebSocket.CONNECTING || this.readyState === WebSocket.OPEN) sent.push(code);
+				super.close(code, reason);
+			}
+		}
+		const alice = await open("alice", room, { WebSocket: RecordingWebSocket });
 		const session = (await alice.ready).session;
-		const disconnect = (code: number) =>
-			server.waitForLog((l) => l.event === "disconnect" && l.session === session && l.code === code, 15_000, `disconnect ${code} of ${session}`);
+		// The next disconnect line of this session with `code`, not one logged before the call.
+		const disconnect = (code: number) => {
+			const match = (l: LogLine) => l.event === "disconnect" && l.session === session && l.code === code;
+			const earlier = new Set(server.logs.filter(match));
+			return server.waitForLog((l) => match(l) && !earlier.has(l), 15_000, `disconnect ${code} of ${session}`);
+		};
 		alice.reconnect();
-		await disconnect(CloseCode.ClientReconnect);
+		expect(sent).toEqual([CloseCode.ClientReconnect]);
 		await nextEvent(alice, "welcome", (w) => w.resumed);
+		// Nothing races a suspend: the room sees the 4000 itself.
+		const suspended = disconnect(CloseCode.ClientReconnect);
+		alice.suspend();
+		await suspended;
+		expect(sent).toEqual([CloseCode.ClientReconnect, CloseCode.ClientReconnect]);
+		alice.resume();
+		await nextEvent(alice, "welcome", (w) => w.resumed);
+		const normal = disconnect(CloseCode.Normal);
 		alice.close();
-		await disconnect(CloseCode.Normal);
+		await normal;
+		expect(sent).toEqual([CloseCode.ClientReconnect, CloseCode.ClientReconnect, CloseCode.Normal]);
 	});
 
 	describe("with the server down", () => {

@@ -79,11 +79,8 @@ async function join(name, roomName) {
 		$("state").textContent = to;
 	});
 	room.on("message", onMessage);
-	await room.ready;
-	$("state").textContent = room.state;
-	// The latest votes and results, for the tally and this voter's own vote.
-	const page = await room.history({ before: room.lastSeq + 1, limit: 100 });
-	for (const m of page.messages) onMessage(m);
+	// Listening before the connection opens: a vote cast while the page still loads is queued by
+	// the SDK and sent once the socket is open, never dropped.
 	$("options").addEventListener("click", async (e) => {
 		const option = e.target?.dataset?.option;
 		if (option === undefined) return;
@@ -94,6 +91,11 @@ async function join(name, roomName) {
 			$("you").classList.add("refused");
 		}
 	});
+	await room.ready;
+	$("state").textContent = room.state;
+	// The latest votes and results, for the tally and this voter's own vote.
+	const page = await room.history({ before: room.lastSeq + 1, limit: 100 });
+	for (const m of page.messages) onMessage(m);
 }
 
 // The question and its options come from the Worker (src/poll.ts), the one place they live.
