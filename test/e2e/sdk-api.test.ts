@@ -147,11 +147,12 @@ describe("the SDK's API against wrangler dev", () => {
 		}
 		const alice = await open("alice", room, { WebSocket: RecordingWebSocket });
 		const session = (await alice.ready).session;
-		// The next disconnect line of this session with `code`, not one logged before the call.
+		// A disconnect line of this session with `code` for a close from now on (the room's `ts` is
+		// the same clock): an earlier line may still be on its way through wrangler's output.
 		const disconnect = (code: number) => {
-			const match = (l: LogLine) => l.event === "disconnect" && l.session === session && l.code === code;
-			const earlier = new Set(server.logs.filter(match));
-			return server.waitForLog((l) => match(l) && !earlier.has(l), 15_000, `disconnect ${code} of ${session}`);
+			const from = Date.now();
+			const match = (l: LogLine) => l.event === "disconnect" && l.session === session && l.code === code && Number(l.ts) >= from;
+			return server.waitForLog(match, 15_000, `disconnect ${code} of ${session}`);
 		};
 		alice.reconnect();
 		expect(sent).toEqual([CloseCode.ClientReconnect]);
