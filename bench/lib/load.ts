@@ -24,6 +24,8 @@ export class BenchSocket {
 	onText: (text: string, at: number) => void = () => {};
 	/** The first server frame (baton: `welcome`), when the handshake waits for it. */
 	firstFrame: string | null = null;
+	/** `read` frames this socket sent (OpenSpec.reads). */
+	readsSent = 0;
 	readonly closed: Promise<CloseEvent>;
 	closeEvent: CloseEvent | null = null;
 
@@ -161,6 +163,7 @@ export function openSocket(spec: OpenSpec, onText?: (text: string, at: number) =
 				if (seq !== null && schedule.received(utf8Bytes(text), Date.now()) <= Date.now() && schedule.worth(seq)) {
 					socket.send(`{"type":"read","seq":${seq}}`);
 					schedule.sent(seq, Date.now());
+					socket.readsSent++;
 				}
 			}
 			socket.onText(text, at);

@@ -11,6 +11,7 @@ import type { EchoRounds } from "../workloads/echo.ts";
 import type { FanoutResult, FanoutRounds } from "../workloads/fanout.ts";
 import type { HeartbeatResult } from "../workloads/heartbeat.ts";
 import type { IdleResult } from "../workloads/idle.ts";
+import type { InboundCosts, InboundResult } from "../workloads/inbound.ts";
 import type { MigrationResult } from "../workloads/migration.ts";
 import type { PresenceResult } from "../workloads/presence.ts";
 import type { ConnectProfile, FanoutProfile } from "../workloads/profile.ts";
@@ -67,11 +68,28 @@ export interface BenchResults {
 	/** `--profile` only: a connect burst of baton (on baton-hb, whose inspector is attached). */
 	connectProfile?: ConnectProfile;
 	cost?: CostModel;
+	/** What one inbound frame costs workerd, nothing broadcast (bench/workloads/inbound.ts). */
+	inbound?: InboundCosts;
 	/** Fan-out on the bare target plus one of baton's costs (bench/targets/bare/worker.ts). */
 	ablations?: Partial<Record<"persist" | "attach", FanoutResult>>;
 	/** `--profile` only: where each target's Worker spends its time during fan-out. */
 	profiles?: Partial<Record<TargetName, FanoutProfile>>;
 	bars: Bar[];
+}
+
+/**
+ * What the fan-out's `read` frames account for: their count per delivery times what one `read`
+ * event costs alone (the inbound diagnostic), beside the measured gap to the no-reads process.
+ */
+function readsNote(r: BenchResults): string {
+	const fanout = r.targets.baton?.fanout;
+	const noReads = r.baton.fanoutNoReads;
+	const inbound = r.inbound;
+	if (fanout === undefined || noReads === undefined || inbound === undefined || fanout.readsSent === undefined || fanout.delivered === 0) return "";
+	const perDelivery = fanout.readsSent / (fanout.delivered / (fanout.rounds?.length ?? 1));
+	const predicted = perDelivery * inbound.read.workerdCpuUsPerFrame;
+	const gap = fanout.workerdCpuUsPerDelivery - noReads.workerdCpuUsPerDelivery;
+	return `; reads: 1 per ${fmt(1 / perDelivery, 0)} deliveries, a read alone costs ${fmt(inbound.read.workerdCpuUsPerFrame, 1)} µs of CPU (an empty JS event in bare ${fmt(inbound.emptyEvent.workerdCpuUsPerFrame, 1)}, a runtime-answered ping ${fmt(inbound.autoPing.workerdCpuUsPerFrame, 1)}): ${fmt(predicted, 2)} µs per delivery predicted, ${fmt(gap, 2)} measured`;
 }
 
 /** Frames per connect counts as flat when the largest room's figure is within this of the smallest's. */
@@ -116,7 +134,7 @@ export function evaluateBars(r: BenchResults): Bar[] {
 	const noReadsNote =
 		noReads === undefined
 			? ""
-			: `; baton with clients sending no read frames: ${fmt(ratio(noReads.deliveriesPerSec, bare?.fanout?.deliveriesPerSec), 2)}× bare${rounds(noReads)}`;
+			: `; baton with clients sending no read frames: ${fmt(ratio(noReads.deliveriesPerSec, bare?.fanout?.deliveriesPerSec), 2)}× bare${rounds(noReads)}${readsNote(r)}`;
 	return [
 		{
 			name: `connect CPU per connection vs bare, ${fmt(b?.connect?.subs, 0)} distinct users`,
@@ -362,6 +380,13 @@ export function formatBaton(r: BenchResults): string {
 	for (const [key, a] of Object.entries(r.ablations ?? {}) as Array<["persist" | "attach", FanoutResult]>) {
 		out.push(
 			`ablation (tmpfs), ${names[key]}: ${fmt(a.deliveriesPerSec)} deliveries/s (${fmt(ratio(a.deliveriesPerSec, floor?.deliveriesPerSec), 2)}× bare), p99 ${fmt(a.latencyMs.p99, 2)} ms, ${fmt(a.workerdCpuUsPerDelivery, 2)} µs CPU/delivery`,
+		);
+	}
+	if (r.inbound) {
+		const x = (v: InboundResult) => `${fmt(v.workerdCpuUsPerFrame, 1)} µs${v.timedOut ? " (timed out)" : ""}`;
+		const { autoPing, emptyEvent, read } = r.inbound;
+		out.push(
+			`diagnostic, one inbound frame (${fmt(read.sockets, 0)} sockets, ${fmt(read.frames, 0)} frames, nothing broadcast), workerd CPU per frame: bare ping answered by the runtime ${x(autoPing)}; bare empty webSocketMessage ${x(emptyEvent)}; baton read ${x(read)}`,
 		);
 	}
 	const { replay, drain, heartbeat, idle, migration } = r.baton;

@@ -49,7 +49,7 @@ export interface SocketOptions {
 	variant?: BareVariant;
 }
 
-export type BareVariant = "manual" | "persist" | "attach" | "presence" | "welcome" | "count";
+export type BareVariant = "manual" | "persist" | "attach" | "presence" | "welcome" | "count" | "sink";
 
 export class Target {
 	private constructor(

@@ -3,12 +3,14 @@
  * so slow drifts in machine load fall on every target alike; medians are reported. The fan-out
  * runs with state on tmpfs (bare, partyserver, baton) and on disk (the persisting floor — bare
  * with one SQLite insert per message — and baton). With `--profile`, one more profiled fan-out per
- * target. Then one fan-out on each ablation of the bare target on tmpfs.
+ * target. Then one fan-out on each ablation of the bare target on tmpfs, and the cost of one
+ * inbound frame with nothing broadcast (bare ping, bare empty event, baton `read`).
  */
 import { log, ORDER, type Session } from "../lib/session.ts";
 import { Target, type TargetName } from "../lib/targets.ts";
 import { combineEcho, type EchoResult, runEcho } from "../workloads/echo.ts";
 import { combineFanout, type FanoutResult, PUBLISHER_SUB, runFanout } from "../workloads/fanout.ts";
+import { runInboundCosts } from "../workloads/inbound.ts";
 import { runProfiledFanout } from "../workloads/profile.ts";
 
 /**
@@ -72,6 +74,8 @@ export async function throughputPhase(s: Session, profile: boolean): Promise<voi
 		const r = await s.attempt(`bare+${variant} fan-out`, () => runFanout(s.targets.bare, s.room(`ablation-${variant}`), sizes, {}, { variant }));
 		if (r !== undefined) s.results.ablations = { ...s.results.ablations, [variant]: r };
 	}
+	const inbound = await s.attempt("inbound frame costs", () => runInboundCosts(s.targets.bare, s.target("baton"), (name) => s.room(name), sizes));
+	if (inbound !== undefined) s.results.inbound = inbound;
 	if (!profile) return;
 	log("profiles (fan-out with the inspector attached)");
 	for (const name of ORDER) {

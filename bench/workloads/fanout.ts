@@ -26,6 +26,8 @@ export interface FanoutResult {
 	clientCpuShare: number;
 	/** Mean length of the message frames the subscribers received (bytes; the frames are ASCII). */
 	frameBytes: number;
+	/** `read` frames the subscribers sent (baton, CONTRACT.md §13); 0 for the other targets. */
+	readsSent: number;
 }
 
 /** The publisher's sub (baton puts it in every message frame as `from`). */
@@ -146,6 +148,7 @@ export async function runFanout(
 		workerdCpuUsPerDelivery: delivered > 0 ? round((cpu * 1000) / delivered, 2) : Number.NaN,
 		clientCpuShare: round((client.user + client.system) / 1000 / elapsedMs, 2),
 		frameBytes: delivered > 0 ? round(deliveredBytes / delivered, 1) : Number.NaN,
+		readsSent: subs.sockets.reduce((n, s) => n + s.readsSent, 0),
 	};
 }
 
@@ -180,6 +183,7 @@ export function combineFanout(rounds: readonly FanoutResult[]): FanoutRounds {
 		workerdCpuUsPerDelivery: m((r) => r.workerdCpuUsPerDelivery),
 		clientCpuShare: m((r) => r.clientCpuShare),
 		frameBytes: m((r) => r.frameBytes),
+		readsSent: m((r) => r.readsSent),
 		rounds: rounds.map((r) => ({
 			deliveriesPerSec: r.deliveriesPerSec,
 			workerdCpuUsPerDelivery: r.workerdCpuUsPerDelivery,

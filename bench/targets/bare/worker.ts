@@ -10,6 +10,8 @@
  *   to the floor — a SQLite insert per message; a per-socket attachment read back on every send.
  * - `CountRoom` (`count`): the welcome-sized first frame plus a `presence_count`-like frame to
  *   every socket at most once per second (baton's count mode, CONTRACT.md §12).
+ * - `SinkRoom` (`sink`): a `webSocketMessage` that does nothing (it answers only `mark`, so a
+ *   caller knows its frames were handled): the runtime's cost of one JavaScript event per frame.
  * - `PresenceRoom` (`presence`, with `&sub=<id>`): the default room plus the frames baton's
  *   contract makes it send on connect — a `welcome`-sized first frame (about 300 bytes of JSON) to
  *   the new socket and a presence `join` for `<id>` to every other socket. Nothing else of baton
@@ -29,6 +31,7 @@ interface Env {
 	PRESENCE: DurableObjectNamespace<PresenceRoom>;
 	WELCOME: DurableObjectNamespace<WelcomeRoom>;
 	COUNT: DurableObjectNamespace<CountRoom>;
+	SINK: DurableObjectNamespace<SinkRoom>;
 }
 
 const PING = "ping";
@@ -107,6 +110,17 @@ export class ManualPingRoom extends BareRoom {
 			return;
 		}
 		await super.webSocketMessage(ws, message);
+	}
+}
+
+/** A frame `SinkRoom` answers (with the same text): the end of a caller's burst. */
+const MARK = "mark";
+
+/** Diagnostic: one JavaScript event per frame and nothing in it (bench/workloads/inbound.ts). */
+export class SinkRoom extends AutoPingRoom {
+	override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+		this.events++;
+		if (message === MARK) ws.send(MARK);
 	}
 }
 
@@ -248,6 +262,8 @@ function roomStub(env: Env, variant: string | null, room: string): { fetch(reque
 			return env.WELCOME.get(env.WELCOME.idFromName(room));
 		case "count":
 			return env.COUNT.get(env.COUNT.idFromName(room));
+		case "sink":
+			return env.SINK.get(env.SINK.idFromName(room));
 		default:
 			return env.AUTO.get(env.AUTO.idFromName(room));
 	}
