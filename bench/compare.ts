@@ -24,7 +24,7 @@ import {
 	writeCompareResults,
 } from "./lib/compare-report.ts";
 import { now, pause } from "./lib/load.ts";
-import { finishMeta, guardRun, runMeta } from "./lib/run-meta.ts";
+import { runGuarded, runMeta } from "./lib/run-meta.ts";
 import { attempt, log } from "./lib/session.ts";
 import { type Mode, sizesFor } from "./lib/sizes.ts";
 import { ROOT, removeSnapshots } from "./lib/snapshot.ts";
@@ -186,9 +186,7 @@ async function main(given: string): Promise<void> {
 		removeSnapshots();
 		worktree?.remove();
 	};
-	const disarm = guardRun(results.meta, WATCHDOG_MS, cleanUp);
-
-	try {
+	await runGuarded(results.meta, started, WATCHDOG_MS, cleanUp, async () => {
 		log(`baton compare with ${given} (${mode}, ${rounds} rounds, state in ${stateBase}): checking out the ref…`);
 		const wt = addRefWorktree(given);
 		worktree = wt;
@@ -217,13 +215,7 @@ async function main(given: string): Promise<void> {
 		);
 		log(`targets ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 		await runRounds(results, { baton, ref: refTarget, batonNoReads, bare, partyserver }, started.toString(36));
-	} catch (err) {
-		results.meta.errors.push(err instanceof Error ? err.message : String(err));
-	} finally {
-		disarm();
-		await cleanUp();
-	}
-	finishMeta(results.meta, started);
+	});
 	results.summary = summarizeCompare(results);
 	print(results, writeCompareResults(results, join(ROOT, "bench/results")));
 	if (results.meta.errors.length > 0) process.exitCode = 1;

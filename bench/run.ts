@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BenchResults, evaluateBars, formatBars, formatBaton, formatProfiles, formatTable, writeResults } from "./lib/report.ts";
-import { finishMeta, guardRun, runMeta } from "./lib/run-meta.ts";
+import { runGuarded, runMeta } from "./lib/run-meta.ts";
 import { log, Session } from "./lib/session.ts";
 import { type Mode, sizesFor } from "./lib/sizes.ts";
 import { ROOT, removeSnapshots } from "./lib/snapshot.ts";
@@ -62,9 +62,7 @@ async function main(): Promise<void> {
 	const started = Date.now();
 	const results = newResults(started);
 	const cleanUp = () => stopAllProcesses().then(removeSnapshots);
-	const disarm = guardRun(results.meta, WATCHDOG_MS, cleanUp);
-
-	try {
+	await runGuarded(results.meta, started, WATCHDOG_MS, cleanUp, async () => {
 		log(`baton bench (${mode}${viaProxy ? ", via wrangler's proxy" : ""}, state in ${stateBase}): starting targets…`);
 		// Without wrangler's inspector proxy attached, as on the edge (lib/wrangler.ts); `--profile`
 		// needs it on the profiled targets.
@@ -115,13 +113,7 @@ async function main(): Promise<void> {
 		await idle;
 		await throughputPhase(s, profile);
 		await batonPhase(s, idle, profile);
-	} catch (err) {
-		results.meta.errors.push(err instanceof Error ? err.message : String(err));
-	} finally {
-		disarm();
-		await cleanUp();
-	}
-	finishMeta(results.meta, started);
+	});
 	results.bars = evaluateBars(results);
 	print(results, writeResults(results, join(ROOT, "bench/results")));
 	if (results.meta.errors.length > 0) process.exitCode = 1;

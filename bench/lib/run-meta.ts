@@ -59,7 +59,7 @@ export function finishMeta(meta: RunMeta, started: number): void {
  * remaining workload then fails fast, so partial results are still written); the hard exit 30 s
  * after the watchdog is the last resort. Returns the function that disarms the watchdog.
  */
-export function guardRun(meta: RunMeta, watchdogMs: number, cleanUp: () => Promise<void>): () => void {
+function guardRun(meta: RunMeta, watchdogMs: number, cleanUp: () => Promise<void>): () => void {
 	const watchdog = setTimeout(() => {
 		log(`watchdog: the run exceeded ${watchdogMs / 1000} s; stopping targets`);
 		meta.errors.push(`watchdog: stopped after ${watchdogMs / 1000} s`);
@@ -70,4 +70,22 @@ export function guardRun(meta: RunMeta, watchdogMs: number, cleanUp: () => Promi
 	process.once("SIGINT", onSignal);
 	process.once("SIGTERM", onSignal);
 	return () => clearTimeout(watchdog);
+}
+
+/**
+ * Runs `body` under {@link guardRun}: an error it throws is recorded in `meta.errors` (partial
+ * results are still written), `cleanUp` runs once it ends either way, and the meta gets its
+ * duration and end load.
+ */
+export async function runGuarded(meta: RunMeta, started: number, watchdogMs: number, cleanUp: () => Promise<void>, body: () => Promise<void>): Promise<void> {
+	const disarm = guardRun(meta, watchdogMs, cleanUp);
+	try {
+		await body();
+	} catch (err) {
+		meta.errors.push(err instanceof Error ? err.message : String(err));
+	} finally {
+		disarm();
+		await cleanUp();
+	}
+	finishMeta(meta, started);
 }
